@@ -1,0 +1,65 @@
+//! Typed R-kvstore operations.
+
+mod create_backup;
+mod describe_backup_tasks;
+mod enums;
+
+pub use create_backup::{CreateBackup, CreateBackupResponse};
+pub use describe_backup_tasks::{BackupJob, DescribeBackupTasks, DescribeBackupTasksResponse};
+pub use enums::{BackupStatus, JobMode, TaskAction};
+
+use serde::de::DeserializeOwned;
+
+use crate::{Endpoint, ParamError, Params, RpcRequest};
+
+/// The product code of ApsaraDB for Redis.
+pub const PRODUCT: &str = "R-kvstore";
+
+/// The API version every R-kvstore action is called with.
+pub const VERSION: &str = "2015-01-01";
+
+/// An R-kvstore action with typed input and output.
+pub trait Operation {
+    /// The action name, such as `DescribeBackupTasks`.
+    const ACTION: &'static str;
+    /// `true` when sending the request twice has the same effect as once, so that a retry after
+    /// an unclear failure is safe. Actions that start work (a backup) are not idempotent.
+    const IDEMPOTENT: bool;
+    /// The parsed response.
+    type Output: DeserializeOwned;
+
+    /// The parameters, validated.
+    fn params(&self) -> Result<Params, ParamError>;
+
+    /// The unsigned request for `endpoint`.
+    fn to_request(&self, endpoint: Endpoint) -> Result<RpcRequest, ParamError> {
+        Ok(RpcRequest::new(endpoint, VERSION, Self::ACTION)?.with_params(self.params()?))
+    }
+}
+
+/// Adds the four owner parameters every R-kvstore action accepts.
+fn owner_params(
+    p: &mut Params,
+    owner: &Owner,
+) -> Result<(), ParamError> {
+    p.insert_opt("OwnerId", owner.owner_id.map(|v| v.to_string()))?;
+    p.insert_opt("OwnerAccount", owner.owner_account.clone())?;
+    p.insert_opt("ResourceOwnerId", owner.resource_owner_id.map(|v| v.to_string()))?;
+    p.insert_opt("ResourceOwnerAccount", owner.resource_owner_account.clone())?;
+    Ok(())
+}
+
+/// The owner parameters (`OwnerId`, `OwnerAccount`, `ResourceOwnerId`,
+/// `ResourceOwnerAccount`), used by resellers and multi-account setups; most callers leave
+/// them unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Owner {
+    /// `OwnerId`.
+    pub owner_id: Option<u64>,
+    /// `OwnerAccount`.
+    pub owner_account: Option<String>,
+    /// `ResourceOwnerId`.
+    pub resource_owner_id: Option<u64>,
+    /// `ResourceOwnerAccount`.
+    pub resource_owner_account: Option<String>,
+}

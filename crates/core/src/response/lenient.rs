@@ -1,0 +1,207 @@
+//! Serde helpers that accept what real gateways send: numbers as strings and the reverse,
+//! `null` for absent values, and the several shapes a list takes once XML has been through it.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A scalar as text: strings as they are, numbers and booleans in their JSON spelling.
+pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(StringVisitor)
+}
+
+/// Like [`opt_string`], with absence read as an empty string.
+pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(opt_string(d)?.unwrap_or_default())
+}
+
+struct StringVisitor;
+
+impl<'de> Visitor<'de> for StringVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A non-negative integer from a number or a string of digits, with `field` named in errors.
+pub(crate) fn u64_named<'de, D: Deserializer<'de>>(
+    d: D,
+    field: &'static str,
+) -> Result<Option<u64>, D::Error> {
+    d.deserialize_any(U64Visitor(field))
+}
+
+struct U64Visitor(&'static str);
+
+impl<'de> Visitor<'de> for U64Visitor {
+    type Value = Option<u64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: a non-negative integer", self.0)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        u64::try_from(v).map(Some).map_err(|_| {
+            E::custom(format_args!("{}: expected a non-negative integer, found {v}", self.0))
+        })
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Err(E::custom(format_args!(
+            "{}: expected an integer, found {v} (too large or not whole)",
+            self.0
+        )))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse().map(Some).map_err(|_| {
+            let what = if t.bytes().all(|b| b.is_ascii_digit()) {
+                "a number too large for 64 bits"
+            } else {
+                "text that is not a number"
+            };
+            E::custom(format_args!(
+                "{}: expected a non-negative integer, found {what}: {:?}",
+                self.0,
+                clip(t)
+            ))
+        })
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Err(E::custom(format_args!("{}: expected an integer, found {v}", self.0)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// At most 64 characters of `s`, for quoting untrusted input in an error.
+pub(crate) fn clip(s: &str) -> String {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", s.get(..i).unwrap_or_default()),
+        None => s.to_owned(),
+    }
+}
+
+/// A list, in any of the shapes it arrives in:
+///
+/// - a JSON array;
+/// - absent, `null`, or an empty string (an empty XML element);
+/// - one object (an XML list of one element, or a JSON API that unwraps singletons);
+/// - a wrapper object with one key holding the items, `{"BackupJob": [..]}` or
+///   `{"BackupJob": {..}}` (JSON and XML APIs that name each item).
+pub(crate) fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    d.deserialize_any(ListVisitor(PhantomData))
+}
+
+struct ListVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element_seed(OwnedSeed::<T>(PhantomData))? {
+            out.push(item);
+        }
+        Ok(out)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        from_object(value).map_err(de::Error::custom)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(E::custom(format_args!("expected a list, found text {:?}", clip(v))))
+        }
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Deserializes one owned item straight from the input, without a `Value` in between.
+struct OwnedSeed<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> de::DeserializeSeed<'de> for OwnedSeed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        // `DeserializeOwned` items deserialize from any lifetime; this bridges the bound.
+        T::deserialize(d)
+    }
+}
+
+fn from_object<T: DeserializeOwned>(value: Value) -> Result<Vec<T>, serde_json::Error> {
+    if let Value::Object(map) = &value {
+        if map.len() == 1 {
+            if let Some(inner) = map.values().next() {
+                match inner {
+                    Value::Array(items) => {
+                        return items.iter().map(T::deserialize).collect();
+                    }
+                    Value::Object(_) => return Ok(vec![T::deserialize(inner)?]),
+                    Value::String(s) if s.trim().is_empty() => return Ok(Vec::new()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(vec![T::deserialize(value)?])
+}
