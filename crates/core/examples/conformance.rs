@@ -29,7 +29,11 @@ fn main() -> ExitCode {
         }
     };
     let (mut passed, mut failed) = (0usize, 0usize);
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         match check_line(suite, line) {
             Ok(outcome) if outcome.mismatches.is_empty() => passed += 1,
             Ok(outcome) => {

@@ -75,7 +75,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} (HTTP {}", self.code, self.message, self.http_status)?;
+        write!(
+            f,
+            "{}: {} (HTTP {}",
+            self.code, self.message, self.http_status
+        )?;
         if let Some(id) = &self.request_id {
             write!(f, ", RequestId {id}")?;
         }

@@ -134,8 +134,18 @@ fn check_rpc_v1(v: &RpcVector) -> Result<Outcome, String> {
 
     // The stand-alone signer, from the parameter list as given.
     let parts = v1::sign_params(&v.method, &params, &v.access_key_secret);
-    compare(&mut mismatches, "canonicalized_query", &v.canonicalized_query, &parts.canonical_query);
-    compare(&mut mismatches, "string_to_sign", &v.string_to_sign, &parts.string_to_sign);
+    compare(
+        &mut mismatches,
+        "canonicalized_query",
+        &v.canonicalized_query,
+        &parts.canonical_query,
+    );
+    compare(
+        &mut mismatches,
+        "string_to_sign",
+        &v.string_to_sign,
+        &parts.string_to_sign,
+    );
     compare(&mut mismatches, "signature", &v.signature, &parts.signature);
 
     // The request signer, from a request rebuilt out of the same inputs.
@@ -164,15 +174,20 @@ fn check_rpc_v1(v: &RpcVector) -> Result<Outcome, String> {
     let mut rest = Params::new();
     for (k, val) in &params {
         if !crate::params::RESERVED.contains(k) {
-            rest.insert(k.to_string(), *val).map_err(|e| e.to_string())?;
+            rest.insert(k.to_string(), *val)
+                .map_err(|e| e.to_string())?;
         }
     }
     let endpoint = Endpoint::parse(crate::CENTRAL_HOST).map_err(|e| e.to_string())?;
-    let req = RpcRequest::new(endpoint, get("Version")?.to_owned(), get("Action")?.to_owned())
-        .map_err(|e| e.to_string())?
-        .with_method(method)
-        .with_format(format)
-        .with_params(rest);
+    let req = RpcRequest::new(
+        endpoint,
+        get("Version")?.to_owned(),
+        get("Action")?.to_owned(),
+    )
+    .map_err(|e| e.to_string())?
+    .with_method(method)
+    .with_format(format)
+    .with_params(rest);
     let signed = sign(
         &req,
         &SigningParams {
@@ -183,14 +198,29 @@ fn check_rpc_v1(v: &RpcVector) -> Result<Outcome, String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    compare(&mut mismatches, "request canonical query", &v.canonicalized_query, signed.canonical().as_str());
-    compare(&mut mismatches, "request string to sign", &v.string_to_sign, signed.string_to_sign().as_str());
+    compare(
+        &mut mismatches,
+        "request canonical query",
+        &v.canonicalized_query,
+        signed.canonical().as_str(),
+    );
+    compare(
+        &mut mismatches,
+        "request string to sign",
+        &v.string_to_sign,
+        signed.string_to_sign().as_str(),
+    );
     let url_signature = signed
         .url()
         .rsplit_once("&Signature=")
         .and_then(|(_, s)| crate::percent::decode(s).ok())
         .unwrap_or_default();
-    compare(&mut mismatches, "request signature", &v.signature, &url_signature);
+    compare(
+        &mut mismatches,
+        "request signature",
+        &v.signature,
+        &url_signature,
+    );
     Ok(Outcome {
         id: v.id.clone(),
         mismatches,
@@ -216,7 +246,12 @@ fn check_acs3(v: &Acs3Vector) -> Result<Outcome, String> {
     compare(&mut mismatches, "authorization", &v.authorization, &auth);
 
     // Where the vector is a plain query-string call, the request signer must agree as well.
-    let get = |k: &str| headers.iter().find(|(key, _)| *key == k).map(|(_, val)| *val);
+    let get = |k: &str| {
+        headers
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, val)| *val)
+    };
     let standard = v.body.is_empty() && v.pathname == "/" && get("content-type").is_none();
     if let (true, Some(host), Some(action), Some(version), Some(date), Some(nonce)) = (
         standard,
@@ -229,10 +264,16 @@ fn check_acs3(v: &Acs3Vector) -> Result<Outcome, String> {
         if let Some(token) = get("x-acs-security-token") {
             creds = creds.with_security_token(token);
         }
-        let method = if v.method == "GET" { Method::Get } else { Method::Post };
+        let method = if v.method == "GET" {
+            Method::Get
+        } else {
+            Method::Post
+        };
         let mut params = Params::new();
         for (k, val) in &query {
-            params.insert(k.to_string(), *val).map_err(|e| e.to_string())?;
+            params
+                .insert(k.to_string(), *val)
+                .map_err(|e| e.to_string())?;
         }
         let req = RpcRequest::new(
             Endpoint::parse(host).map_err(|e| e.to_string())?,
@@ -242,7 +283,8 @@ fn check_acs3(v: &Acs3Vector) -> Result<Outcome, String> {
         .map_err(|e| e.to_string())?
         .with_method(method)
         .with_params(params);
-        let time = Timestamp::parse_iso8601(date).ok_or_else(|| format!("{}: bad x-acs-date", v.id))?;
+        let time =
+            Timestamp::parse_iso8601(date).ok_or_else(|| format!("{}: bad x-acs-date", v.id))?;
         let signed = sign(
             &req,
             &SigningParams {
@@ -259,7 +301,12 @@ fn check_acs3(v: &Acs3Vector) -> Result<Outcome, String> {
             .find(|(k, _)| *k == "authorization")
             .map(|(_, a)| a.as_str())
             .unwrap_or_default();
-        compare(&mut mismatches, "request authorization", &v.authorization, ours);
+        compare(
+            &mut mismatches,
+            "request authorization",
+            &v.authorization,
+            ours,
+        );
     }
     Ok(Outcome {
         id: v.id.clone(),

@@ -80,13 +80,13 @@ impl fmt::Display for SignatureDiagnosis {
                         Difference::Method { ours, server } => {
                             write!(f, "the method is {ours} here but {server} at the server")?
                         }
-                        Difference::OnlyOurs { name } => {
-                            write!(f, "parameter {name} was signed but did not reach the server")?
-                        }
-                        Difference::OnlyServer { name } => write!(
+                        Difference::OnlyOurs { name } => write!(
                             f,
-                            "parameter {name} reached the server but was not signed"
+                            "parameter {name} was signed but did not reach the server"
                         )?,
+                        Difference::OnlyServer { name } => {
+                            write!(f, "parameter {name} reached the server but was not signed")?
+                        }
                         Difference::Value { name, ours, server } => write!(
                             f,
                             "parameter {name} is {ours:?} here but {server:?} at the server"
@@ -119,7 +119,10 @@ pub fn diagnose(server_message: &str, ours: &str) -> SignatureDiagnosis {
     let Some(at) = server_message.find(MARKER) else {
         return SignatureDiagnosis::ServerStringMissing;
     };
-    let server = server_message.get(at + MARKER.len()..).unwrap_or_default().trim();
+    let server = server_message
+        .get(at + MARKER.len()..)
+        .unwrap_or_default()
+        .trim();
     let ours = ours.trim();
     if server.is_empty() {
         return SignatureDiagnosis::ServerStringMissing;
@@ -198,7 +201,10 @@ mod tests {
         assert_eq!(
             d,
             vec![
-                Difference::Method { ours: "POST".into(), server: "GET".into() },
+                Difference::Method {
+                    ours: "POST".into(),
+                    server: "GET".into()
+                },
                 Difference::OnlyOurs { name: "A".into() },
                 Difference::Value {
                     name: "SecurityToken".into(),
@@ -212,7 +218,10 @@ mod tests {
 
     #[test]
     fn no_marker_or_garbage() {
-        assert_eq!(diagnose("nope", "GET&%2F&"), SignatureDiagnosis::ServerStringMissing);
+        assert_eq!(
+            diagnose("nope", "GET&%2F&"),
+            SignatureDiagnosis::ServerStringMissing
+        );
         assert_eq!(
             diagnose("server string to sign is:%%%", "GET&%2F&A%3D1"),
             SignatureDiagnosis::Differs(vec![Difference::Opaque])

@@ -156,9 +156,12 @@ impl Endpoint {
         if host.contains('@') {
             return Err(err("an endpoint has no user info"));
         }
-        let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_');
+        let ok =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_');
         if !host.chars().all(ok) {
-            return Err(err("a host has only letters, digits, '.', '-', and ':' before a port"));
+            return Err(err(
+                "a host has only letters, digits, '.', '-', and ':' before a port",
+            ));
         }
         Ok(Endpoint {
             scheme,
@@ -192,8 +195,19 @@ mod tests {
         let e = Endpoint::parse("r-kvstore.cn-shanghai.aliyuncs.com").unwrap();
         assert_eq!(e.scheme(), Scheme::Https);
         assert_eq!(e.host(), "r-kvstore.cn-shanghai.aliyuncs.com");
-        assert_eq!(Endpoint::parse("http://[::1]:9000").unwrap().host(), "[::1]:9000");
-        for bad in ["", "https://", "ftp://x", "https://x/path", "http://u@x", "a b", "x?y"] {
+        assert_eq!(
+            Endpoint::parse("http://[::1]:9000").unwrap().host(),
+            "[::1]:9000"
+        );
+        for bad in [
+            "",
+            "https://",
+            "ftp://x",
+            "https://x/path",
+            "http://u@x",
+            "a b",
+            "x?y",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
@@ -207,10 +221,15 @@ mod tests {
     #[test]
     fn every_central_region_resolves_centrally() {
         for r in CENTRAL_REGIONS {
-            assert_eq!(Endpoint::resolve(r, Network::Public).unwrap().host(), CENTRAL_HOST);
+            assert_eq!(
+                Endpoint::resolve(r, Network::Public).unwrap().host(),
+                CENTRAL_HOST
+            );
         }
         assert_eq!(
-            Endpoint::resolve("cn-beijing", Network::Public).unwrap().host(),
+            Endpoint::resolve("cn-beijing", Network::Public)
+                .unwrap()
+                .host(),
             "r-kvstore.cn-beijing.aliyuncs.com"
         );
     }

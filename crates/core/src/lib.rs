@@ -56,7 +56,7 @@
 //!      &RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1\
 //!      &SignatureNonce=3156853299f313e23d1673dc12e1703d&SignatureVersion=1.0\
 //!      &Timestamp=2026-01-01T00%3A00%3A00Z&Version=2015-01-01\
-//!      &Signature=SIGNATURE"
+//!      &Signature=MUdET3Mxs2QchbT7PvceF%2Fb2oB4%3D"
 //! );
 //! # Ok::<(), rkvstore_core::Error>(())
 //! ```

@@ -53,17 +53,18 @@ pub enum ParamError {
 impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamError::Duplicate { key } => write!(
-                f,
-                "parameter `{key}` is set twice; set each parameter once"
-            ),
+            ParamError::Duplicate { key } => {
+                write!(f, "parameter `{key}` is set twice; set each parameter once")
+            }
             ParamError::Reserved { key } => write!(
                 f,
                 "parameter `{key}` is written by the signer and cannot be set by hand; \
                  remove it (credentials, action, version, format, time and nonce are \
                  separate inputs)"
             ),
-            ParamError::EmptyKey => f.write_str("a parameter name is empty; every parameter needs a name"),
+            ParamError::EmptyKey => {
+                f.write_str("a parameter name is empty; every parameter needs a name")
+            }
             ParamError::Invalid {
                 name,
                 value,
@@ -82,11 +83,11 @@ impl std::error::Error for ParamError {}
 /// let mut p = Params::new();
 /// p.insert("InstanceId", "r-bp1example")?;
 /// p.insert_opt("JobMode", None::<String>)?;          // unset: not sent at all
-/// p.insert("Tag.1.Value", "")?;                      // empty: sent as `Tag.1.Value=`
+/// p.insert("Description", "")?;                      // empty: sent as `Description=`
 /// p.insert_pairs("Tag", [("env", "prod"), ("team", "sre")])?;
 /// assert!(p.insert("InstanceId", "r-other").is_err()); // never a silent overwrite
 /// let keys: Vec<&str> = p.iter().map(|(k, _)| k).collect();
-/// assert_eq!(keys, ["InstanceId", "Tag.1.Value", "Tag.1.Key", "Tag.2.Key", "Tag.2.Value"]);
+/// assert_eq!(keys, ["InstanceId", "Description", "Tag.1.Key", "Tag.1.Value", "Tag.2.Key", "Tag.2.Value"]);
 /// # Ok::<(), rkvstore_core::ParamError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,10 +119,14 @@ impl Params {
             return Err(ParamError::EmptyKey);
         }
         if RESERVED.contains(&key.as_ref()) {
-            return Err(ParamError::Reserved { key: key.into_owned() });
+            return Err(ParamError::Reserved {
+                key: key.into_owned(),
+            });
         }
         if self.get(&key).is_some() {
-            return Err(ParamError::Duplicate { key: key.into_owned() });
+            return Err(ParamError::Duplicate {
+                key: key.into_owned(),
+            });
         }
         self.entries.push((key, value.into()));
         Ok(self)
@@ -198,7 +203,9 @@ mod tests {
         let mut p = Params::new();
         assert_eq!(
             p.insert("Timestamp", "x").unwrap_err(),
-            ParamError::Reserved { key: "Timestamp".into() }
+            ParamError::Reserved {
+                key: "Timestamp".into()
+            }
         );
         assert_eq!(p.insert("", "x").unwrap_err(), ParamError::EmptyKey);
         assert!(p.is_empty());
@@ -209,7 +216,10 @@ mod tests {
         let mut p = Params::new();
         p.insert("A", "1").unwrap();
         let err = p.insert("A", "2").unwrap_err();
-        assert_eq!(err.to_string(), "parameter `A` is set twice; set each parameter once");
+        assert_eq!(
+            err.to_string(),
+            "parameter `A` is set twice; set each parameter once"
+        );
         assert_eq!(p.get("A"), Some("1"));
     }
 

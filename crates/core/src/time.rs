@@ -212,7 +212,11 @@ mod tests {
         while t < 4_102_444_800 {
             let ts = Timestamp::from_unix(t);
             assert_eq!(Timestamp::parse_iso8601(&ts.to_string()), Some(ts), "{t}");
-            assert_eq!(Timestamp::parse_http_date(&ts.to_http_date()), Some(ts), "{t}");
+            assert_eq!(
+                Timestamp::parse_http_date(&ts.to_http_date()),
+                Some(ts),
+                "{t}"
+            );
             t += 86_400 * 13 + 3_607;
         }
     }
@@ -230,7 +234,10 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse_iso8601(bad), None, "{bad:?}");
         }
-        assert_eq!(Timestamp::parse_http_date("Tue, 23 Feb 2016 12:46:24 UTC"), None);
+        assert_eq!(
+            Timestamp::parse_http_date("Tue, 23 Feb 2016 12:46:24 UTC"),
+            None
+        );
         assert_eq!(Timestamp::parse_http_date("yesterday"), None);
     }
 

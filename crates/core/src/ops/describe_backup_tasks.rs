@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{owner_params, JobMode, Operation, Owner, BackupStatus, TaskAction};
+use super::{owner_params, BackupStatus, JobMode, Operation, Owner, TaskAction};
 use crate::response::lenient;
 use crate::{validate, ParamError, Params};
 
@@ -117,16 +117,32 @@ pub struct BackupJob {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_mode: Option<JobMode>,
     /// `NodeId` (reserved by the API; usually absent).
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_id: Option<String>,
     /// `Process`: progress in percent, as text.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub process: Option<String>,
     /// `Progress`: progress in percent, as text.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub progress: Option<String>,
     /// `StartTime`, `yyyy-MM-ddTHH:mm:ssZ`.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<String>,
     /// `TaskAction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,12 +191,18 @@ mod tests {
     #[test]
     fn params_validate() {
         assert!(DescribeBackupTasks::new("bad id").params().is_err());
-        assert!(DescribeBackupTasks::new("r-1").region("Bad Region").params().is_err());
+        assert!(DescribeBackupTasks::new("r-1")
+            .region("Bad Region")
+            .params()
+            .is_err());
         let err = DescribeBackupTasks::new("r-1")
             .mode(JobMode::Other("Weekly".into()))
             .params()
             .unwrap_err();
-        assert_eq!(err.to_string(), "invalid JobMode \"Weekly\": expected Automated or Manual");
+        assert_eq!(
+            err.to_string(),
+            "invalid JobMode \"Weekly\": expected Automated or Manual"
+        );
     }
 
     #[test]
@@ -213,7 +235,8 @@ mod tests {
         ] {
             assert!(json(body).unwrap().backup_jobs.is_empty(), "{body}");
         }
-        let x = xml("<R><RequestId>R</RequestId><InstanceId>r-1</InstanceId><BackupJobs/></R>").unwrap();
+        let x = xml("<R><RequestId>R</RequestId><InstanceId>r-1</InstanceId><BackupJobs/></R>")
+            .unwrap();
         assert!(x.backup_jobs.is_empty());
         assert_eq!(x, json(r#"{"RequestId":"R","InstanceId":"r-1"}"#).unwrap());
     }
@@ -221,9 +244,17 @@ mod tests {
     #[test]
     fn bad_numbers_name_the_field() {
         let e = json(r#"{"BackupJobs":[{"BackupJobID":"99999999999999999999999"}]}"#).unwrap_err();
-        assert!(e.to_string().contains("BackupJobID: expected a non-negative integer, found a number too large"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("BackupJobID: expected a non-negative integer, found a number too large"),
+            "{e}"
+        );
         let e = xml("<R><BackupJobs><BackupJobID>abc</BackupJobID></BackupJobs></R>").unwrap_err();
-        assert!(e.to_string().contains("BackupJobID: expected a non-negative integer, found text"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("BackupJobID: expected a non-negative integer, found text"),
+            "{e}"
+        );
         let e = json(r#"{"BackupJobs":[{"BackupJobID":1e30}]}"#).unwrap_err();
         assert!(e.to_string().contains("BackupJobID"), "{e}");
     }

@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn unknown_values_are_kept_and_user_input_is_checked() {
-        assert_eq!(BackupStatus::from_api("Frozen"), BackupStatus::Other("Frozen".into()));
+        assert_eq!(
+            BackupStatus::from_api("Frozen"),
+            BackupStatus::Other("Frozen".into())
+        );
         assert_eq!(BackupStatus::from_api("Frozen").to_string(), "Frozen");
         assert_eq!(JobMode::parse("manual").unwrap(), JobMode::Manual);
         assert_eq!(

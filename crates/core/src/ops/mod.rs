@@ -38,13 +38,13 @@ pub trait Operation {
 }
 
 /// Adds the four owner parameters every R-kvstore action accepts.
-fn owner_params(
-    p: &mut Params,
-    owner: &Owner,
-) -> Result<(), ParamError> {
+fn owner_params(p: &mut Params, owner: &Owner) -> Result<(), ParamError> {
     p.insert_opt("OwnerId", owner.owner_id.map(|v| v.to_string()))?;
     p.insert_opt("OwnerAccount", owner.owner_account.clone())?;
-    p.insert_opt("ResourceOwnerId", owner.resource_owner_id.map(|v| v.to_string()))?;
+    p.insert_opt(
+        "ResourceOwnerId",
+        owner.resource_owner_id.map(|v| v.to_string()),
+    )?;
     p.insert_opt("ResourceOwnerAccount", owner.resource_owner_account.clone())?;
     Ok(())
 }

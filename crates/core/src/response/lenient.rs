@@ -76,7 +76,10 @@ impl<'de> Visitor<'de> for U64Visitor {
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
         u64::try_from(v).map(Some).map_err(|_| {
-            E::custom(format_args!("{}: expected a non-negative integer, found {v}", self.0))
+            E::custom(format_args!(
+                "{}: expected a non-negative integer, found {v}",
+                self.0
+            ))
         })
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
@@ -104,7 +107,10 @@ impl<'de> Visitor<'de> for U64Visitor {
         })
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Err(E::custom(format_args!("{}: expected an integer, found {v}", self.0)))
+        Err(E::custom(format_args!(
+            "{}: expected an integer, found {v}",
+            self.0
+        )))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -163,7 +169,10 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
         if v.trim().is_empty() {
             Ok(Vec::new())
         } else {
-            Err(E::custom(format_args!("expected a list, found text {:?}", clip(v))))
+            Err(E::custom(format_args!(
+                "expected a list, found text {:?}",
+                clip(v)
+            )))
         }
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {

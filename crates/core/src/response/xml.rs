@@ -94,7 +94,11 @@ pub fn to_value(body: &[u8]) -> Result<(String, Value), ParseError> {
             }
             Event::End(_) => {
                 let Some(frame) = stack.pop() else {
-                    return Err(err(ParseErrorKind::Syntax, "unmatched end tag".into(), offset));
+                    return Err(err(
+                        ParseErrorKind::Syntax,
+                        "unmatched end tag".into(),
+                        offset,
+                    ));
                 };
                 // Whitespace between child elements is layout, not content.
                 let value = if frame.has_children {
@@ -118,9 +122,8 @@ pub fn to_value(body: &[u8]) -> Result<(String, Value), ParseError> {
                         offset,
                     ));
                 }
-                return root.ok_or_else(|| {
-                    err(ParseErrorKind::Empty, "no root element".into(), offset)
-                });
+                return root
+                    .ok_or_else(|| err(ParseErrorKind::Empty, "no root element".into(), offset));
             }
             // Declarations, comments, processing instructions and DOCTYPE carry no data.
             _ => {}
@@ -168,7 +171,10 @@ mod tests {
         let e = to_value(b"<R><A>1</B></R>").unwrap_err();
         assert_eq!(e.kind, ParseErrorKind::Syntax);
         let deep = "<a>".repeat(MAX_DEPTH + 1);
-        assert_eq!(to_value(deep.as_bytes()).unwrap_err().kind, ParseErrorKind::TooDeep);
+        assert_eq!(
+            to_value(deep.as_bytes()).unwrap_err().kind,
+            ParseErrorKind::TooDeep
+        );
         assert_eq!(to_value(b"  ").unwrap_err().kind, ParseErrorKind::Empty);
         assert!(to_value(b"<R>&bogus;</R>").is_err());
     }

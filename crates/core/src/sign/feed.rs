@@ -39,7 +39,8 @@ impl<M: Mac> MacFeed<M> {
     }
 
     fn flush(&mut self) {
-        self.mac.update(self.buf.get(..self.len).unwrap_or_default());
+        self.mac
+            .update(self.buf.get(..self.len).unwrap_or_default());
         self.len = 0;
     }
 

@@ -138,7 +138,10 @@ impl SignedRequest {
         let headers = if body.is_empty() {
             Vec::new()
         } else {
-            vec![("content-type", "application/x-www-form-urlencoded".to_owned())]
+            vec![(
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            )]
         };
         SignedRequest {
             method: req.method(),
@@ -268,7 +271,10 @@ impl SignedRequest {
             SignatureVersion::V3 => "canonical request",
         };
         out.push_str(&format!("\n{label}:\n{}\n", self.canonical().redacted()));
-        out.push_str(&format!("\nstring to sign:\n{}\n", self.string_to_sign().redacted()));
+        out.push_str(&format!(
+            "\nstring to sign:\n{}\n",
+            self.string_to_sign().redacted()
+        ));
         out
     }
 

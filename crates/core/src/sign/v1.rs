@@ -43,7 +43,10 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     let mut stack = [("", ""); STACK_PAIRS];
     let mut heap = Vec::new();
     let pairs: &mut [(&str, &str)] = if total <= STACK_PAIRS {
-        for (slot, pair) in stack.iter_mut().zip(common.iter().copied().chain(req.params().iter())) {
+        for (slot, pair) in stack
+            .iter_mut()
+            .zip(common.iter().copied().chain(req.params().iter()))
+        {
             *slot = pair;
         }
         stack.get_mut(..total).unwrap_or_default()
@@ -183,10 +186,7 @@ pub fn sign_params(method: &str, params: &[(&str, &str)], access_key_secret: &st
     let mut canonical_query = String::with_capacity(encoded_bound(&pairs));
     write_canonical(&mut canonical_query, &mut feed, &pairs);
     let signature = base64::engine::general_purpose::STANDARD.encode(feed.finish());
-    let string_to_sign = format!(
-        "{method}&%2F&{}",
-        crate::percent::Encoded(&canonical_query)
-    );
+    let string_to_sign = format!("{method}&%2F&{}", crate::percent::Encoded(&canonical_query));
     V1Parts {
         canonical_query,
         string_to_sign,

@@ -62,7 +62,10 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
         headers.push(("x-acs-accesskey-id", creds.access_key_id().to_owned()));
     }
     if !body.is_empty() {
-        headers.push(("content-type", "application/x-www-form-urlencoded".to_owned()));
+        headers.push((
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        ));
     }
 
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
