@@ -19,7 +19,7 @@
 //!   the same values, leniently ([`response`]).
 //! - The API error in both wire shapes ([`ApiError`]) and, for `SignatureDoesNotMatch`, what
 //!   differs between the server's string to sign and ours ([`diagnose`]).
-//! - Pure policy: endpoint resolution ([`Endpoint`]).
+//! - Pure policy: endpoint resolution ([`Endpoint`]) and retry decisions ([`retry`]).
 //!
 //! # Out of scope
 //!
@@ -75,6 +75,7 @@ mod params;
 pub mod percent;
 mod request;
 pub mod response;
+pub mod retry;
 mod sign;
 mod time;
 pub mod validate;

@@ -1,0 +1,473 @@
+//! The client: configuration, signing each attempt, retries, clock-skew correction.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rkvstore_core::response::{parse_error_body, parse_success};
+use rkvstore_core::retry::{parse_retry_after, Decision, Failure, GiveUp, RetryPolicy};
+use rkvstore_core::{
+    sign, CreateBackup, CreateBackupResponse, Credentials, DescribeBackupTasks,
+    DescribeBackupTasksResponse, Endpoint, Format, Network, Operation, Params, RpcRequest,
+    SignatureVersion, SignedRequest, SigningParams, Timestamp, VERSION,
+};
+use serde::de::DeserializeOwned;
+
+use crate::credentials::{self, Env, ProcessEnv, Source};
+use crate::error::{Error, TransportKind};
+use crate::random;
+use crate::transport::{Answer, Transport};
+
+/// The default connect timeout, as in the official SDKs.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default read timeout, as in the official SDKs.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
+
+/// A callback for one-line, redacted descriptions of what the client does (`--verbose`).
+pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Configures a [`Client`].
+#[derive(Clone, Default)]
+pub struct Builder {
+    credentials: Option<Credentials>,
+    profile: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    network: Network,
+    signature_version: SignatureVersion,
+    format: Format,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent: Option<String>,
+    max_response_bytes: Option<u64>,
+    logger: Option<Logger>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("credentials", &self.credentials)
+            .field("profile", &self.profile)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("signature_version", &self.signature_version)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// Uses these credentials instead of looking for them.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Uses this profile of `~/.aliyun/config.json` or `~/.alibabacloud/credentials`.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    /// The region, such as `cn-hangzhou`. Without one, `ALIBABA_CLOUD_REGION_ID` or the
+    /// profile's `region_id` is used.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint: `https://host`, `http://host:port` or a bare host (HTTPS).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Reach the API through the VPC endpoint.
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// Signature 1.0 (the default) or ACS3.
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    /// The wire format asked of the API (JSON by default). ACS3 answers are always JSON.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How long to wait for a connection (5 s by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long to wait for an answer once connected (10 s by default).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy (three attempts by default).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Retries after the first attempt: `0` sends each request once.
+    pub fn retries(mut self, retries: u32) -> Self {
+        let mut policy = self.retry.unwrap_or_default();
+        policy.max_attempts = retries.saturating_add(1);
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Text added to the `User-Agent` header.
+    pub fn user_agent(mut self, extra: impl Into<String>) -> Self {
+        self.user_agent = Some(extra.into());
+        self
+    }
+
+    /// The largest response body accepted (16 MiB by default).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Receives a redacted line for every attempt, answer and retry.
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+
+    /// Finds credentials and the endpoint, from the process environment.
+    pub fn build(self) -> Result<Client, Error> {
+        self.build_with_env(&ProcessEnv)
+    }
+
+    /// Like [`Builder::build`], reading variables (and `HOME`) from `env`.
+    pub fn build_with_env(self, env: &dyn Env) -> Result<Client, Error> {
+        let resolved =
+            credentials::resolve(env, self.credentials.as_ref(), self.profile.as_deref())?;
+        let region = self
+            .region
+            .clone()
+            .or_else(|| credentials::region_from_env(env))
+            .or(resolved.region.clone());
+        if let Some(r) = &region {
+            rkvstore_core::validate::region_id(r)?;
+        }
+        let endpoint = match (&self.endpoint, &region) {
+            (Some(e), _) => Endpoint::parse(e).map_err(rkvstore_core::Error::from)?,
+            (None, Some(r)) => Endpoint::resolve(r, self.network)?,
+            (None, None) => {
+                return Err(Error::Config(
+                    "no region: pass one (--region cn-hangzhou), set ALIBABA_CLOUD_REGION_ID, \
+                     or set region_id in your aliyun profile"
+                        .into(),
+                ))
+            }
+        };
+        let mut ua = format!("rkvstore/{} (Rust; ureq)", env!("CARGO_PKG_VERSION"));
+        if let Some(extra) = &self.user_agent {
+            ua.push(' ');
+            ua.push_str(extra);
+        }
+        let transport = Transport::new(
+            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
+            &ua,
+            self.max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+        );
+        Ok(Client {
+            inner: Arc::new(Inner {
+                credentials: resolved.credentials,
+                source: resolved.source,
+                region,
+                endpoint,
+                version: self.signature_version,
+                format: self.format,
+                retry: self.retry.unwrap_or_default(),
+                transport,
+                skew: AtomicI64::new(0),
+                logger: self.logger,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    credentials: Credentials,
+    source: Source,
+    region: Option<String>,
+    endpoint: Endpoint,
+    version: SignatureVersion,
+    format: Format,
+    retry: RetryPolicy,
+    transport: Transport,
+    /// Seconds to add to this machine's clock, learnt from the service's `Date` header.
+    skew: AtomicI64,
+    logger: Option<Logger>,
+}
+
+/// A blocking R-kvstore client. Cheap to clone; connections are reused.
+///
+/// ```no_run
+/// use rkvstore_blocking::Client;
+/// use rkvstore_core::DescribeBackupTasks;
+///
+/// let client = Client::builder().region("cn-hangzhou").build()?;
+/// let tasks = client.describe_backup_tasks(&DescribeBackupTasks::new("r-bp1zxszhcgatnx"))?;
+/// for job in &tasks.backup_jobs {
+///     println!("{} {:?} {:?}", job.backup_job_id, job.backup_progress_status, job.percent());
+/// }
+/// # Ok::<(), rkvstore_blocking::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("region", &self.inner.region)
+            .field("credentials", &self.inner.credentials)
+            .field("signature_version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults of the official SDKs.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Where the credentials came from.
+    pub fn credentials_source(&self) -> &Source {
+        &self.inner.source
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The region, if known.
+    pub fn region(&self) -> Option<&str> {
+        self.inner.region.as_deref()
+    }
+
+    /// `DescribeBackupTasks`. The client's region is added when the request has none.
+    pub fn describe_backup_tasks(
+        &self,
+        op: &DescribeBackupTasks,
+    ) -> Result<DescribeBackupTasksResponse, Error> {
+        let mut op = op.clone();
+        if op.region_id.is_none() {
+            op.region_id = self.inner.region.clone();
+        }
+        self.execute(&op)
+    }
+
+    /// `CreateBackup`. Never sent twice: it is retried only when it certainly did not run.
+    pub fn create_backup(&self, op: &CreateBackup) -> Result<CreateBackupResponse, Error> {
+        self.execute(op)
+    }
+
+    /// Any typed operation.
+    pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let request = self.request_for(op)?;
+        self.send(&request, O::IDEMPOTENT)
+    }
+
+    /// Any R-kvstore action, with the response as JSON (from either wire format). Mark actions
+    /// that change state `idempotent: false` so that they are never repeated after an unclear
+    /// failure. The client's region is added as `RegionId` when `params` has none.
+    pub fn call(
+        &self,
+        action: &str,
+        params: Params,
+        idempotent: bool,
+    ) -> Result<serde_json::Value, Error> {
+        let request = self.call_request(action, params)?;
+        self.send(&request, idempotent)
+    }
+
+    /// The unsigned request `call` would send.
+    pub fn call_request(&self, action: &str, mut params: Params) -> Result<RpcRequest, Error> {
+        if params.get("RegionId").is_none() {
+            if let Some(region) = &self.inner.region {
+                params.insert("RegionId", region.as_str())?;
+            }
+        }
+        Ok(
+            RpcRequest::new(self.inner.endpoint.clone(), VERSION, action.to_owned())?
+                .with_format(self.inner.format)
+                .with_params(params),
+        )
+    }
+
+    /// The unsigned request for a typed operation.
+    pub fn request_for<O: Operation>(&self, op: &O) -> Result<RpcRequest, Error> {
+        Ok(op
+            .to_request(self.inner.endpoint.clone())?
+            .with_format(self.inner.format))
+    }
+
+    /// Signs `request` as the next attempt would be signed (for `--dry-run`).
+    pub fn sign(&self, request: &RpcRequest) -> Result<SignedRequest, Error> {
+        let nonce = random::nonce();
+        Ok(sign(
+            request,
+            &SigningParams {
+                credentials: &self.inner.credentials,
+                time: self.now(),
+                nonce: &nonce,
+                version: self.inner.version,
+            },
+        )?)
+    }
+
+    fn now(&self) -> Timestamp {
+        let local = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Timestamp::from_unix(local + self.inner.skew.load(Ordering::Relaxed))
+    }
+
+    fn log(&self, line: impl FnOnce() -> String) {
+        if let Some(logger) = &self.inner.logger {
+            logger(&line());
+        }
+    }
+
+    /// Sends `request` with retries and parses the answer as `T`.
+    pub fn send<T: DeserializeOwned>(
+        &self,
+        request: &RpcRequest,
+        idempotent: bool,
+    ) -> Result<T, Error> {
+        let mut attempt = 1u32;
+        let mut skew_corrected = false;
+        loop {
+            // Every attempt is signed anew: a fresh nonce and the current time.
+            let signed = self.sign(request)?;
+            self.log(|| {
+                format!(
+                    "→ {} {} (attempt {attempt})",
+                    signed.method(),
+                    signed.redacted_url()
+                )
+            });
+            let started = std::time::Instant::now();
+            let (error, failure_kind) = match self.inner.transport.send(&signed) {
+                Ok(answer) => {
+                    self.log(|| {
+                        format!(
+                            "← HTTP {} ({} bytes, {} ms)",
+                            answer.status,
+                            answer.body.len(),
+                            started.elapsed().as_millis()
+                        )
+                    });
+                    if (200..300).contains(&answer.status) {
+                        return parse_success(&answer.body, signed.response_format())
+                            .map_err(|e| self.with_diagnosis(e.into(), &signed));
+                    }
+                    let error = self.with_diagnosis(
+                        parse_error_body(answer.status, &answer.body, signed.response_format())
+                            .into(),
+                        &signed,
+                    );
+                    if !skew_corrected && self.correct_skew(&error, &answer) {
+                        skew_corrected = true;
+                        continue;
+                    }
+                    let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
+                    (error, Some((answer.status, retry_after)))
+                }
+                Err(e) => {
+                    self.log(|| format!("← {e}"));
+                    (e, None)
+                }
+            };
+            let failure = match (&error, failure_kind) {
+                (_, Some((status, retry_after))) => Failure::Answer {
+                    status,
+                    code: error.api().map(|a| a.code.as_str()),
+                    retry_after,
+                },
+                (
+                    Error::Transport {
+                        kind: TransportKind::NotSent,
+                        ..
+                    },
+                    None,
+                ) => Failure::NotSent,
+                (Error::Transport { .. }, None) => Failure::NoAnswer,
+                // A body over the cap or a parse failure will not improve with a retry.
+                _ => return Err(error),
+            };
+            match self
+                .inner
+                .retry
+                .decide(attempt, &failure, idempotent, random::unit())
+            {
+                Decision::RetryAfter(delay) => {
+                    self.log(|| format!("  retrying in {} ms: {error}", delay.as_millis()));
+                    std::thread::sleep(delay);
+                    attempt += 1;
+                }
+                Decision::GiveUp(GiveUp::Exhausted) if attempt > 1 => {
+                    return Err(Error::RetriesExhausted {
+                        attempts: attempt,
+                        last: Box::new(error),
+                    })
+                }
+                Decision::GiveUp(_) => return Err(error),
+            }
+        }
+    }
+
+    fn with_diagnosis(&self, error: Error, signed: &SignedRequest) -> Error {
+        match error {
+            Error::Api(api) => Error::Api(Box::new(api.with_signature_check(signed))),
+            other => other,
+        }
+    }
+
+    /// On `InvalidTimeStamp.Expired`, learns the offset from the answer's `Date` header.
+    fn correct_skew(&self, error: &Error, answer: &Answer) -> bool {
+        let expired = error
+            .api()
+            .is_some_and(|a| a.code == "InvalidTimeStamp.Expired");
+        let Some(server) = answer.date.as_deref().and_then(Timestamp::parse_http_date) else {
+            return false;
+        };
+        if !expired {
+            return false;
+        }
+        let local = self.now().unix() - self.inner.skew.load(Ordering::Relaxed);
+        let skew = server.unix() - local;
+        self.inner.skew.store(skew, Ordering::Relaxed);
+        self.log(|| format!("  the service's clock is {skew:+} s from ours; re-signing with it"));
+        true
+    }
+
+    /// The clock correction in use, in seconds.
+    pub fn clock_skew(&self) -> i64 {
+        self.inner.skew.load(Ordering::Relaxed)
+    }
+}
