@@ -205,7 +205,7 @@ pub fn resolve(
             region: None,
         });
     }
-    let mut looked = vec!["credentials given in code: none".to_owned()];
+    let mut looked = vec!["explicit credentials: none given".to_owned()];
 
     if profile.is_none() {
         match env::from_env(env)? {

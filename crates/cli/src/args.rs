@@ -1,0 +1,196 @@
+//! The raw command line, as clap parses it. Nothing here is validated beyond its type; the
+//! [`crate::config`] module turns it into a configuration that can be trusted.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rkvstore_emulator::EmulatorArgs;
+
+const EXAMPLES: &str = "\
+Examples:
+  # The whole backup workflow against a local emulator, no cloud account needed:
+  rkvstore --endpoint local backup --instance-id r-demo --wait
+
+  # Backup jobs of an instance, as a table or as JSON:
+  rkvstore --region cn-hangzhou backup-tasks --instance-id r-bp1zxszhcgatnx
+  rkvstore --region cn-hangzhou --output json backup-tasks --instance-id r-bp1zxszhcgatnx --mode manual
+
+  # Start a backup kept 30 days and follow it:
+  rkvstore --region cn-hangzhou backup --instance-id r-bp1zxszhcgatnx --retention-days 30 --wait
+
+  # Any R-kvstore action, aliyun-CLI style:
+  rkvstore --region cn-hangzhou call DescribeInstanceAttribute --InstanceId r-bp1zxszhcgatnx
+
+  # See exactly what would be sent, with secrets hidden:
+  rkvstore --region cn-hangzhou --dry-run backup-tasks --instance-id r-bp1zxszhcgatnx
+
+Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
+(/ ALIBABA_CLOUD_SECURITY_TOKEN), ~/.aliyun/config.json or ~/.alibabacloud/credentials.
+Exit status: 0 ok, 1 API or network error, 2 usage error, 3 configuration or credentials
+error, 4 wait timed out.";
+
+/// ApsaraDB for Redis (R-kvstore) backups from the command line.
+#[derive(Parser, Debug)]
+#[command(name = "rkvstore", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options for every command.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Profile in ~/.aliyun/config.json (or section of ~/.alibabacloud/credentials).
+    #[arg(
+        long,
+        global = true,
+        env = "ALIBABA_CLOUD_PROFILE",
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Region ID, such as cn-hangzhou.
+    #[arg(
+        long,
+        global = true,
+        env = "ALIBABA_CLOUD_REGION_ID",
+        value_name = "ID"
+    )]
+    pub region: Option<String>,
+
+    /// Endpoint: https://HOST (the default scheme), http://HOST:PORT, a bare HOST, or `local`
+    /// for an emulator started in-process.
+    #[arg(long, global = true, value_name = "URL|HOST|local")]
+    pub endpoint: Option<String>,
+
+    /// Signature version: v1 (RPC signature 1.0, HMAC-SHA1) or v3 (ACS3-HMAC-SHA256).
+    #[arg(long, global = true, value_enum, default_value_t = SignatureArg::V1)]
+    pub signature_version: SignatureArg,
+
+    /// Wire format asked of the API.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Json)]
+    pub format: FormatArg,
+
+    /// Output: table on a terminal, json otherwise.
+    #[arg(long, global = true, value_enum)]
+    pub output: Option<OutputArg>,
+
+    /// Seconds to wait for a connection.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
+
+    /// Seconds to wait for an answer.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
+    pub read_timeout: f64,
+
+    /// Retries after a failed attempt (state-changing calls retry only when they did not run).
+    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Print the signed request (method, URL, headers, body, string to sign) and send nothing;
+    /// the secret and token never appear.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Request and response summaries on stderr (redacted).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureArg {
+    V1,
+    V3,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatArg {
+    Json,
+    Xml,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputArg {
+    Json,
+    Table,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeArg {
+    Automated,
+    Manual,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List an instance's backup jobs (DescribeBackupTasks); --wait follows them to the end.
+    BackupTasks {
+        /// Instance ID, such as r-bp1zxszhcgatnx.
+        #[arg(long, value_name = "ID")]
+        instance_id: String,
+        /// Only this job.
+        #[arg(long, value_name = "N")]
+        job_id: Option<u64>,
+        /// Only automated or only manual jobs.
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Start a manual backup (CreateBackup); --wait follows it to the end.
+    Backup {
+        /// Instance ID.
+        #[arg(long, value_name = "ID")]
+        instance_id: String,
+        /// Keep the backup this many days (7 to 730, or -1 for the instance's lifetime).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        retention_days: Option<i32>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Call any R-kvstore action: `call ACTION --Name value …` (`--Name-FILE path` reads the
+    /// value from a file). Prints the response as JSON.
+    Call {
+        /// The action, such as DescribeInstanceAttribute.
+        action: String,
+        /// Parameters as `--Name value`, `--Name=value` or `--Name-FILE path`.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "--Name value"
+        )]
+        params: Vec<String>,
+    },
+    /// Serve a local R-kvstore emulator until killed (the first line of output is its URL).
+    Emulator {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct WaitArgs {
+    /// Poll until every job is Finished.
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds between polls [default: 5, or 0.5 with --endpoint local].
+    #[arg(long, value_name = "SECS", requires = "wait")]
+    pub interval: Option<f64>,
+    /// Give up after this many seconds (exit status 4).
+    #[arg(long, value_name = "SECS", default_value_t = 3600.0, requires = "wait")]
+    pub timeout: f64,
+}

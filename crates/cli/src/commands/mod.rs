@@ -1,0 +1,96 @@
+//! One module per command.
+
+mod backup;
+mod call;
+mod tasks;
+
+use std::io::Write;
+
+use rkvstore_blocking::core::RpcRequest;
+use rkvstore_blocking::{Client, WaitOptions};
+
+use crate::args::{Cli, Command, ShellArg, WaitArgs};
+use crate::config::{seconds, Config};
+use crate::failure::Failure;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Completions { shell } => completions(shell),
+        Command::Emulator { args } => emulator(&args),
+        Command::BackupTasks {
+            instance_id,
+            job_id,
+            mode,
+            wait,
+        } => {
+            let config = Config::from_args(&cli.global)?;
+            tasks::run(&config, &instance_id, job_id, mode, &wait)
+        }
+        Command::Backup {
+            instance_id,
+            retention_days,
+            wait,
+        } => {
+            let config = Config::from_args(&cli.global)?;
+            backup::run(&config, &instance_id, retention_days, &wait)
+        }
+        Command::Call { action, params } => {
+            let config = Config::from_args(&cli.global)?;
+            call::run(&config, &action, &params)
+        }
+    }
+}
+
+/// The wait options of `--wait`, checked; `None` without `--wait`.
+fn wait_options(config: &Config, w: &WaitArgs) -> Result<Option<WaitOptions>, Failure> {
+    if !w.wait {
+        return Ok(None);
+    }
+    // The local emulator moves a job one step per poll, so a short default shows every step
+    // of the demo in a few seconds.
+    let default_interval = if config.is_local() { 0.5 } else { 5.0 };
+    Ok(Some(WaitOptions {
+        interval: seconds("--interval", w.interval.unwrap_or(default_interval))?,
+        timeout: seconds("--timeout", w.timeout)?,
+        ..WaitOptions::default()
+    }))
+}
+
+/// Prints what would be sent, and nothing else happens.
+fn dry_run(client: &Client, request: &RpcRequest) -> Result<(), Failure> {
+    let signed = client.sign(request)?;
+    print(|out| out.write_all(signed.dry_run().as_bytes()))
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
+fn print(
+    f: impl FnOnce(&mut std::io::StdoutLock<'_>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match f(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Config(format!("cannot write the output: {e}"))),
+    }
+}
+
+fn completions(shell: ShellArg) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let shell = match shell {
+        ShellArg::Bash => clap_complete::Shell::Bash,
+        ShellArg::Zsh => clap_complete::Shell::Zsh,
+        ShellArg::Fish => clap_complete::Shell::Fish,
+    };
+    print(|out| {
+        clap_complete::generate(shell, &mut Cli::command(), "rkvstore", out);
+        Ok(())
+    })
+}
+
+fn emulator(args: &rkvstore_emulator::EmulatorArgs) -> Result<(), Failure> {
+    let emu = args.start().map_err(|e| Failure::Config(e.to_string()))?;
+    print(|out| writeln!(out, "{}", emu.url()))?;
+    emu.wait();
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The validated configuration, built from the raw flags, and the client it describes.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rkvstore_blocking::core::retry::RetryPolicy;
+use rkvstore_blocking::core::{Credentials, Format, SignatureVersion};
+use rkvstore_blocking::credentials::{self, CredentialsError, ProcessEnv};
+use rkvstore_blocking::{Client, Error};
+use rkvstore_emulator::{Emulator, JobSeed, Pace};
+
+use crate::args::{FormatArg, Global, OutputArg, SignatureArg};
+use crate::failure::Failure;
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    Table,
+}
+
+/// Where requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Target {
+    /// Resolved from the region.
+    Resolved,
+    /// An explicit endpoint.
+    Explicit(String),
+    /// An emulator started in this process.
+    Local,
+}
+
+/// Everything the commands need, checked.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub output: Output,
+    pub dry_run: bool,
+    pub verbose: bool,
+    /// Progress bars when stderr is a terminal, plain lines otherwise.
+    pub progress_bars: bool,
+    target: Target,
+    profile: Option<String>,
+    region: Option<String>,
+    signature: SignatureVersion,
+    format: Format,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    retries: u32,
+}
+
+/// Demo credentials for `--endpoint local` when none are configured.
+pub const DEMO_KEY_ID: &str = "LTAIrkvstoreLocalDemo";
+const DEMO_SECRET: &str = "rkvstore-local-demo-secret";
+
+pub fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
+    if value.is_finite() && value > 0.0 && value < 1e9 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(Failure::Usage(format!(
+            "{flag} must be a positive number of seconds, not {value}"
+        )))
+    }
+}
+
+impl Config {
+    pub fn from_args(g: &Global) -> Result<Self, Failure> {
+        let target = match g.endpoint.as_deref() {
+            None => Target::Resolved,
+            Some(e) if e.eq_ignore_ascii_case("local") => Target::Local,
+            Some(e) => {
+                rkvstore_blocking::core::Endpoint::parse(e)
+                    .map_err(|e| Failure::Usage(e.to_string()))?;
+                Target::Explicit(e.to_owned())
+            }
+        };
+        if let Some(r) = &g.region {
+            rkvstore_blocking::core::validate::region_id(r)?;
+        }
+        let output = match g.output {
+            Some(OutputArg::Json) => Output::Json,
+            Some(OutputArg::Table) => Output::Table,
+            None if std::io::stdout().is_terminal() => Output::Table,
+            None => Output::Json,
+        };
+        Ok(Config {
+            output,
+            dry_run: g.dry_run,
+            verbose: g.verbose,
+            progress_bars: std::io::stderr().is_terminal(),
+            target,
+            profile: g.profile.clone(),
+            region: g.region.clone(),
+            signature: match g.signature_version {
+                SignatureArg::V1 => SignatureVersion::V1,
+                SignatureArg::V3 => SignatureVersion::V3,
+            },
+            format: match g.format {
+                FormatArg::Json => Format::Json,
+                FormatArg::Xml => Format::Xml,
+            },
+            connect_timeout: seconds("--connect-timeout", g.connect_timeout)?,
+            read_timeout: seconds("--read-timeout", g.read_timeout)?,
+            retries: g.retries,
+        })
+    }
+
+    /// `true` for `--endpoint local`.
+    pub fn is_local(&self) -> bool {
+        self.target == Target::Local
+    }
+
+    /// The client, and the emulator it talks to for `--endpoint local` (kept alive by the
+    /// caller for as long as the client is used).
+    pub fn connect(&self) -> Result<(Client, Option<Emulator>), Failure> {
+        let mut b = Client::builder()
+            .signature_version(self.signature)
+            .format(self.format)
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .retry_policy(RetryPolicy {
+                max_attempts: self.retries.saturating_add(1),
+                ..RetryPolicy::default()
+            });
+        if let Some(p) = &self.profile {
+            b = b.profile(p);
+        }
+        if let Some(r) = &self.region {
+            b = b.region(r);
+        }
+        if self.verbose {
+            b = b.logger(Arc::new(|line: &str| eprintln!("rkvstore: {line}")));
+        }
+        let mut emulator = None;
+        match &self.target {
+            Target::Resolved => {}
+            Target::Explicit(e) => b = b.endpoint(e),
+            Target::Local => {
+                let creds = self.local_credentials()?;
+                let mut eb = Emulator::builder()
+                    .pace(Pace::PerPoll(1))
+                    .instance("r-demo")
+                    .seed_job("r-demo", JobSeed::finished_automated());
+                eb = match creds.security_token() {
+                    Some(t) => eb.sts(
+                        creds.access_key_id(),
+                        creds.access_key_secret().expose(),
+                        t.expose(),
+                    ),
+                    None => {
+                        eb.access_key(creds.access_key_id(), creds.access_key_secret().expose())
+                    }
+                };
+                let emu = eb.start("127.0.0.1:0").map_err(|e| {
+                    Failure::Config(format!("cannot start the local emulator: {e}"))
+                })?;
+                if self.verbose {
+                    eprintln!(
+                        "rkvstore: local emulator at {} with instance r-demo",
+                        emu.url()
+                    );
+                }
+                b = b.endpoint(emu.url()).credentials(creds);
+                emulator = Some(emu);
+            }
+        }
+        let client = b.build().map_err(|e| match e {
+            Error::Credentials(_) | Error::Config(_) => Failure::Config(e.to_string()),
+            other => Failure::Client(other),
+        })?;
+        if self.verbose {
+            eprintln!(
+                "rkvstore: endpoint {}, credentials from {}",
+                client.endpoint(),
+                client.credentials_source()
+            );
+        }
+        Ok((client, emulator))
+    }
+
+    /// The configured credentials, or demo ones when there are none at all.
+    fn local_credentials(&self) -> Result<Credentials, Failure> {
+        match credentials::resolve(&ProcessEnv, None, self.profile.as_deref()) {
+            Ok(r) => Ok(r.credentials),
+            Err(CredentialsError::NotFound { .. }) => {
+                Ok(Credentials::new(DEMO_KEY_ID, DEMO_SECRET))
+            }
+            Err(e) => Err(Failure::Config(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What can go wrong in a command, how it is shown, and the exit status it gives.
+
+use std::fmt::Write as _;
+
+use rkvstore_blocking::core::ApiError;
+use rkvstore_blocking::Error;
+
+/// A failed command.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line is wrong (exit 2).
+    Usage(String),
+    /// The configuration cannot work (exit 3).
+    Config(String),
+    /// The client failed.
+    Client(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Client(e)
+    }
+}
+
+impl From<rkvstore_blocking::core::ParamError> for Failure {
+    fn from(e: rkvstore_blocking::core::ParamError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
+impl Failure {
+    /// 0 ok; 1 API, network or parse error; 2 usage; 3 configuration or credentials; 4 wait
+    /// timed out.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Config(_) => 3,
+            Failure::Client(e) => match e.root() {
+                Error::Invalid(_) => 2,
+                Error::Credentials(_) | Error::Config(_) => 3,
+                Error::WaitTimedOut { .. } => 4,
+                _ => 1,
+            },
+        }
+    }
+
+    /// The block printed on stderr.
+    pub fn render(&self) -> String {
+        match self {
+            Failure::Usage(m) | Failure::Config(m) => format!("error: {m}\n"),
+            Failure::Client(e) => match e.api() {
+                Some(api) => render_api(api, e),
+                None => format!("error: {e}\n"),
+            },
+        }
+    }
+}
+
+fn render_api(api: &ApiError, whole: &Error) -> String {
+    let mut out = format!("error: {}\n", api.code);
+    let mut row = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label:<12} {value}");
+    };
+    row("message:", &api.message);
+    if let Some(id) = &api.request_id {
+        row("request id:", id);
+    }
+    row("http status:", &api.http_status.to_string());
+    if let Some(r) = &api.recommend {
+        row("recommend:", r);
+    }
+    if let Some(d) = &api.access_denied_detail {
+        row("denied:", d);
+    }
+    if let Some(d) = &api.signature_diagnosis {
+        row("diagnosis:", &d.to_string());
+    }
+    if let Error::RetriesExhausted { attempts, .. } = whole {
+        row("attempts:", &attempts.to_string());
+    }
+    out
+}
