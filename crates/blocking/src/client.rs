@@ -268,16 +268,12 @@ impl Client {
         self.inner.region.as_deref()
     }
 
-    /// `DescribeBackupTasks`. The client's region is added when the request has none.
+    /// `DescribeBackupTasks`.
     pub fn describe_backup_tasks(
         &self,
         op: &DescribeBackupTasks,
     ) -> Result<DescribeBackupTasksResponse, Error> {
-        let mut op = op.clone();
-        if op.region_id.is_none() {
-            op.region_id = self.inner.region.clone();
-        }
-        self.execute(&op)
+        self.execute(op)
     }
 
     /// `CreateBackup`. Never sent twice: it is retried only when it certainly did not run.

@@ -39,3 +39,8 @@ pub use error::{Error, TransportKind};
 pub use wait::WaitOptions;
 
 pub use rkvstore_core as core;
+
+/// The README's Rust examples, compiled and run as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
