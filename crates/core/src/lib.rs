@@ -70,6 +70,8 @@ mod credentials;
 pub mod diagnose;
 mod endpoint;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ops;
 mod params;
 pub mod percent;

@@ -1,0 +1,57 @@
+//! Signing a 12-parameter DescribeBackupTasks request, beside the HMAC floor and the naive way.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rkvstore_benches::{
+    credentials, endpoint, hmac_floor, naive_params, naive_sign, operation, signing, SECRET,
+};
+use rkvstore_core::{sign, Operation, SignatureVersion};
+
+fn bench(c: &mut Criterion) {
+    let creds = credentials();
+    let op = operation();
+    let endpoint = endpoint();
+    let v1 = signing(&creds, SignatureVersion::V1);
+    let v3 = signing(&creds, SignatureVersion::V3);
+    let request = op
+        .to_request(endpoint.clone())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let string_to_sign = sign(&request, &v1)
+        .map(|s| s.string_to_sign().as_str().to_owned())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let params = naive_params();
+
+    let mut g = c.benchmark_group("sign");
+    // From the typed request to the finished URL with its Signature.
+    g.bench_function("sign_v1", |b| {
+        b.iter(|| {
+            let req = black_box(&op)
+                .to_request(endpoint.clone())
+                .unwrap_or_else(|e| panic!("{e}"));
+            sign(&req, &v1).map(|s| s.into_parts().1)
+        })
+    });
+    // Only signing, the request already built.
+    g.bench_function("sign_v1_prebuilt", |b| {
+        b.iter(|| sign(black_box(&request), &v1).map(|s| s.into_parts().1))
+    });
+    g.bench_function("hmac_floor", |b| {
+        b.iter(|| hmac_floor(black_box(&string_to_sign), SECRET))
+    });
+    g.bench_function("naive_baseline", |b| {
+        b.iter(|| naive_sign(black_box(&params), "POST", SECRET))
+    });
+    g.bench_function("sign_v3", |b| {
+        b.iter(|| {
+            let req = black_box(&op)
+                .to_request(endpoint.clone())
+                .unwrap_or_else(|e| panic!("{e}"));
+            sign(&req, &v3).map(|s| s.into_parts().2)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
