@@ -527,3 +527,30 @@ fn completions_and_help() {
         .stdout
         .contains("rkvstore --endpoint local backup --instance-id r-demo --wait"));
 }
+
+#[test]
+fn backup_without_wait_in_table_and_json() {
+    let env = setup();
+    let r = run(env
+        .cmd()
+        .args(["--output", "table", "backup", "--instance-id", "r-cli"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "Started backup job 100002 of r-cli; follow it with \
+         `rkvstore backup-tasks --instance-id r-cli --job-id 100002 --wait`.\n"
+    );
+    let r = run(env.cmd().args([
+        "--output",
+        "json",
+        "backup",
+        "--instance-id",
+        "r-cli",
+        "--retention-days",
+        "-1",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["BackupJobID"], "100003");
+    assert!(v["RequestId"].is_string());
+}

@@ -68,6 +68,8 @@ pub struct Credentials {
     security_token: Option<Secret>,
     v1_key: Hmac<Sha1>,
     v3_key: Hmac<Sha256>,
+    /// The key ID has nothing to escape (as real IDs never do), known once for every signature.
+    id_is_plain: bool,
 }
 
 impl Credentials {
@@ -78,8 +80,10 @@ impl Credentials {
         let mut v1_key = Vec::with_capacity(secret.expose().len() + 1);
         v1_key.extend_from_slice(secret.expose().as_bytes());
         v1_key.push(b'&');
+        let access_key_id: String = access_key_id.into();
         Credentials {
-            access_key_id: access_key_id.into(),
+            id_is_plain: access_key_id.bytes().all(crate::percent::is_unreserved),
+            access_key_id,
             v1_key: new_hmac(&v1_key),
             v3_key: new_hmac(secret.expose().as_bytes()),
             secret,
@@ -106,6 +110,10 @@ impl Credentials {
     /// The STS security token, if any.
     pub fn security_token(&self) -> Option<&Secret> {
         self.security_token.as_ref()
+    }
+
+    pub(crate) fn id_is_plain(&self) -> bool {
+        self.id_is_plain
     }
 
     pub(crate) fn v1_mac(&self) -> Hmac<Sha1> {

@@ -5,6 +5,7 @@
 //! module follows the same table (copied from `alibabacloud-r-kvstore20150101`).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::validate;
 
@@ -92,7 +93,8 @@ pub enum Network {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     scheme: Scheme,
-    host: String,
+    // Shared, because every request holds a copy of its endpoint.
+    host: Arc<str>,
 }
 
 /// Why an endpoint override was refused.
@@ -126,7 +128,7 @@ impl Endpoint {
         };
         Ok(Endpoint {
             scheme: Scheme::Https,
-            host,
+            host: host.into(),
         })
     }
 
@@ -165,7 +167,7 @@ impl Endpoint {
         }
         Ok(Endpoint {
             scheme,
-            host: host.to_owned(),
+            host: host.into(),
         })
     }
 

@@ -92,8 +92,26 @@ impl std::error::Error for ParamError {}
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Params {
-    entries: Vec<(Cow<'static, str>, String)>,
+    entries: Vec<Entry>,
 }
+
+/// One parameter.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) key: Cow<'static, str>,
+    pub(crate) value: Cow<'static, str>,
+    /// Key and value are known to hold only unreserved characters (they were validated), so
+    /// the signer copies them without scanning for characters to escape.
+    pub(crate) plain: bool,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.value == other.value
+    }
+}
+
+impl Eq for Entry {}
 
 impl Params {
     /// No parameters.
@@ -114,7 +132,32 @@ impl Params {
         key: impl Into<Cow<'static, str>>,
         value: impl Into<String>,
     ) -> Result<&mut Self, ParamError> {
-        let key = key.into();
+        self.push(key.into(), Cow::Owned(value.into()), false)
+    }
+
+    /// Like [`Params::insert`] for a value already validated to hold only unreserved
+    /// characters (`A-Z a-z 0-9 - _ . ~`), under a constant name. Constants are not copied.
+    pub(crate) fn insert_plain(
+        &mut self,
+        key: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Result<&mut Self, ParamError> {
+        let value = value.into();
+        // A wrong claim would only cost correctness of the escape-free copy, so it is checked
+        // in debug builds and tests.
+        debug_assert!(key
+            .bytes()
+            .chain(value.bytes())
+            .all(crate::percent::is_unreserved));
+        self.push(Cow::Borrowed(key), value, true)
+    }
+
+    fn push(
+        &mut self,
+        key: Cow<'static, str>,
+        value: Cow<'static, str>,
+        plain: bool,
+    ) -> Result<&mut Self, ParamError> {
         if key.is_empty() {
             return Err(ParamError::EmptyKey);
         }
@@ -128,7 +171,7 @@ impl Params {
                 key: key.into_owned(),
             });
         }
-        self.entries.push((key, value.into()));
+        self.entries.push(Entry { key, value, plain });
         Ok(self)
     }
 
@@ -174,13 +217,20 @@ impl Params {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .find(|e| e.key == key)
+            .map(|e| e.value.as_ref())
     }
 
     /// The parameters in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
+        self.entries
+            .iter()
+            .map(|e| (e.key.as_ref(), e.value.as_ref()))
+    }
+
+    /// The entries, for the signer's index sort.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// How many parameters are set.

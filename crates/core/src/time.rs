@@ -44,20 +44,22 @@ impl Timestamp {
         let (y, mo, d, h, mi, s) = self.civil();
         let y = y.clamp(0, 9999) as u32;
         let mut out = *b"0000-00-00T00:00:00Z";
-        let digits = |out: &mut [u8; ISO8601_LEN], at: usize, width: usize, mut v: u32| {
-            for i in (0..width).rev() {
-                if let Some(slot) = out.get_mut(at + i) {
-                    *slot = b'0' + (v % 10) as u8;
-                }
-                v /= 10;
+        // Two digits at a time; every value here is below 100 after the split.
+        let two = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+        let fields = [
+            (0, two(y / 100)),
+            (2, two(y % 100)),
+            (5, two(mo)),
+            (8, two(d)),
+            (11, two(h)),
+            (14, two(mi)),
+            (17, two(s)),
+        ];
+        for (at, digits) in fields {
+            if let Some(slot) = out.get_mut(at..at + 2) {
+                slot.copy_from_slice(&digits);
             }
-        };
-        digits(&mut out, 0, 4, y);
-        digits(&mut out, 5, 2, mo);
-        digits(&mut out, 8, 2, d);
-        digits(&mut out, 11, 2, h);
-        digits(&mut out, 14, 2, mi);
-        digits(&mut out, 17, 2, s);
+        }
         out
     }
 

@@ -6,10 +6,12 @@ use crate::ParamError;
 fn check(
     name: &'static str,
     value: &str,
-    ok_char: fn(char) -> bool,
+    ok_byte: fn(u8) -> bool,
     expected: &'static str,
 ) -> Result<(), ParamError> {
-    if value.is_empty() || value.len() > 64 || !value.chars().all(ok_char) {
+    // Every allowed character is ASCII, so checking bytes is exact (a multi-byte character
+    // has no byte that passes).
+    if value.is_empty() || value.len() > 64 || !value.bytes().all(ok_byte) {
         return Err(ParamError::Invalid {
             name,
             value: value.to_owned(),
@@ -24,7 +26,7 @@ pub fn instance_id(value: &str) -> Result<(), ParamError> {
     check(
         "InstanceId",
         value,
-        |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_',
         "an instance ID is 1 to 64 letters, digits, '-' or '_', such as r-bp1zxszhcgatnx; \
          list yours with the DescribeInstances action",
     )
@@ -35,7 +37,7 @@ pub fn region_id(value: &str) -> Result<(), ParamError> {
     check(
         "RegionId",
         value,
-        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-',
         "a region ID is 1 to 64 lower-case letters, digits or '-', such as cn-hangzhou; \
          list them with the DescribeRegions action",
     )
@@ -46,7 +48,7 @@ pub fn nonce(value: &str) -> Result<(), ParamError> {
     check(
         "SignatureNonce",
         value,
-        |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_',
         "a nonce is 1 to 64 letters, digits, '-' or '_', unique per request \
          (a random UUID or 32 hex digits)",
     )
@@ -57,7 +59,7 @@ pub fn token(name: &'static str, value: &str) -> Result<(), ParamError> {
     check(
         name,
         value,
-        |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'),
+        |c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'),
         "only letters, digits, '-', '_' and '.' are allowed",
     )
 }

@@ -68,20 +68,29 @@ impl Operation for DescribeBackupTasks {
 
     fn params(&self) -> Result<Params, ParamError> {
         validate::instance_id(&self.instance_id)?;
-        let mut p = Params::with_capacity(4);
-        p.insert("InstanceId", self.instance_id.as_str())?;
+        let mut p = Params::with_capacity(
+            1 + usize::from(self.region_id.is_some())
+                + usize::from(self.backup_job_id.is_some())
+                + usize::from(self.job_mode.is_some()),
+        );
+        // Validated IDs, digits and enum names hold nothing to escape.
+        p.insert_plain("InstanceId", self.instance_id.clone())?;
         if let Some(region) = &self.region_id {
             validate::region_id(region)?;
-            p.insert("RegionId", region.as_str())?;
+            p.insert_plain("RegionId", region.clone())?;
         }
-        p.insert_opt("BackupJobId", self.backup_job_id.map(|id| id.to_string()))?;
+        if let Some(id) = self.backup_job_id {
+            p.insert_plain("BackupJobId", id.to_string())?;
+        }
         if let Some(mode) = &self.job_mode {
             // An `Other` value is only sent if it is a known mode in another spelling.
-            let mode = match mode {
-                JobMode::Other(s) => JobMode::parse(s)?,
-                known => known.clone(),
+            let mode = match mode.as_static() {
+                Some(known) => known,
+                None => JobMode::parse(mode.as_str())?
+                    .as_static()
+                    .unwrap_or_default(),
             };
-            p.insert("JobMode", mode.as_str())?;
+            p.insert_plain("JobMode", mode)?;
         }
         owner_params(&mut p, &self.owner)?;
         Ok(p)

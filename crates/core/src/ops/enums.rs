@@ -32,6 +32,14 @@ macro_rules! string_enum {
                 }
             }
 
+            /// The API's spelling of a known value; `None` for `Other`.
+            pub fn as_static(&self) -> Option<&'static str> {
+                match self {
+                    $( $name::$variant => Some($text), )+
+                    $name::Other(_) => None,
+                }
+            }
+
             /// The value for API text, keeping unknown text in `Other`.
             pub fn from_api(s: &str) -> Self {
                 match s {

@@ -28,13 +28,25 @@ impl<M: Mac> MacFeed<M> {
             slot.copy_from_slice(bytes);
             self.len = end;
         } else {
-            self.flush();
-            if let Some(slot) = self.buf.get_mut(..bytes.len()) {
-                slot.copy_from_slice(bytes);
-                self.len = bytes.len();
-            } else {
-                self.mac.update(bytes);
+            self.push_slow(bytes);
+        }
+    }
+
+    /// Fills the buffer to the brim before handing it on, so that the MAC always receives
+    /// whole 64-byte blocks it can hash in place rather than copy.
+    #[cold]
+    fn push_slow(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = self.buf.len() - self.len;
+            let (now, later) = bytes.split_at(room.min(bytes.len()));
+            if let Some(slot) = self.buf.get_mut(self.len..self.len + now.len()) {
+                slot.copy_from_slice(now);
             }
+            self.len += now.len();
+            if self.len == self.buf.len() {
+                self.flush();
+            }
+            bytes = later;
         }
     }
 
@@ -44,9 +56,14 @@ impl<M: Mac> MacFeed<M> {
         self.len = 0;
     }
 
-    pub(crate) fn finish(mut self) -> hmac::digest::Output<M> {
+    /// The MAC of everything pushed. Works in place: moving the state and the buffer out by
+    /// value would cost a copy of half a kilobyte.
+    pub(crate) fn finish(&mut self) -> hmac::digest::Output<M>
+    where
+        M: hmac::digest::FixedOutputReset,
+    {
         self.flush();
-        self.mac.finalize().into_bytes()
+        self.mac.finalize_reset().into_bytes()
     }
 }
 

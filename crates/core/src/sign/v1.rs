@@ -1,6 +1,7 @@
 //! RPC signature 1.0: HMAC-SHA1 over `METHOD&%2F&` + the encoded canonical query.
 //!
-//! This is the hot path. Parameters are sorted as borrowed pairs in a stack array, and one pass
+//! This is the hot path. The caller's parameters are sorted as indices in a stack array and
+//! merged with the signer's own, which are already in order; one pass
 //! writes the canonical query into the URL (encoded once) while streaming the same text, encoded
 //! a second time, into the HMAC; the string to sign is never materialised. Signing a request
 //! whose parameters go in the query string therefore allocates once: the URL.
@@ -15,8 +16,28 @@ use crate::{validate, ParamError};
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Pairs that fit on the stack; longer requests sort in a `Vec` instead.
-const STACK_PAIRS: usize = 80;
+/// Parameter counts up to this sort their indices on the stack; more use a `Vec`.
+const STACK_PARAMS: usize = 64;
+
+/// One parameter on its way into the canonical query.
+#[derive(Clone, Copy)]
+struct Pair<'a> {
+    key: &'a str,
+    value: &'a str,
+    /// Both key and value are known to hold only unreserved characters (constants and
+    /// validated tokens), so they are copied without scanning.
+    literal: bool,
+}
+
+impl<'a> Pair<'a> {
+    const fn new(key: &'a str, value: &'a str, literal: bool) -> Self {
+        Pair {
+            key,
+            value,
+            literal,
+        }
+    }
+}
 
 pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedRequest, ParamError> {
     let creds = sp.credentials;
@@ -24,38 +45,56 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     let ts_bytes = sp.time.iso8601_bytes();
     let ts = std::str::from_utf8(&ts_bytes).unwrap_or_default();
     let token = creds.security_token().map(|t| t.expose());
+    // The signer's own parameters, already in byte order. Action and Version were validated
+    // as tokens when the request was made, and the nonce just now.
     let common_all = [
-        ("AccessKeyId", creds.access_key_id()),
-        ("Action", req.action()),
-        ("Format", req.format().as_str()),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureNonce", sp.nonce),
-        ("SignatureVersion", "1.0"),
-        ("Timestamp", ts),
-        ("Version", req.version()),
-        ("SecurityToken", token.unwrap_or_default()),
+        Pair::new("AccessKeyId", creds.access_key_id(), creds.id_is_plain()),
+        Pair::new("Action", req.action(), true),
+        Pair::new("Format", req.format().as_str(), true),
+        Pair::new("SecurityToken", token.unwrap_or_default(), false),
+        Pair::new("SignatureMethod", "HMAC-SHA1", true),
+        Pair::new("SignatureNonce", sp.nonce, true),
+        Pair::new("SignatureVersion", "1.0", true),
+        Pair::new("Timestamp", ts, false),
+        Pair::new("Version", req.version(), true),
     ];
-    let common = common_all
-        .get(..if token.is_some() { 9 } else { 8 })
-        .unwrap_or_default();
+    // Without a token, its slot (index 3) is skipped.
+    let has_token = token.is_some();
+    let common = || {
+        common_all
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| has_token || *i != 3)
+            .map(|(_, p)| *p)
+    };
 
-    let total = common.len() + req.params().len();
-    let mut stack = [("", ""); STACK_PAIRS];
+    // The caller's parameters are sorted as indices, which are cheap to move and to set up.
+    let params = req.params().entries();
+    let mut stack = [0u16; STACK_PARAMS];
     let mut heap = Vec::new();
-    let pairs: &mut [(&str, &str)] = if total <= STACK_PAIRS {
-        for (slot, pair) in stack
-            .iter_mut()
-            .zip(common.iter().copied().chain(req.params().iter()))
-        {
-            *slot = pair;
+    let order: &mut [u16] = if params.len() <= STACK_PARAMS {
+        let order = stack.get_mut(..params.len()).unwrap_or_default();
+        for (i, slot) in order.iter_mut().enumerate() {
+            *slot = i as u16;
         }
-        stack.get_mut(..total).unwrap_or_default()
+        order
     } else {
-        heap.extend(common.iter().copied().chain(req.params().iter()));
+        let n = u16::try_from(params.len()).map_err(|_| ParamError::Invalid {
+            name: "parameters",
+            value: params.len().to_string(),
+            expected: "at most 65535 parameters",
+        })?;
+        heap.extend(0..n);
         &mut heap
     };
+    let key = |i: u16| params.get(usize::from(i)).map_or("", |e| e.key.as_ref());
     // `str` orders by bytes, which is the order both SDKs sort in.
-    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    order.sort_unstable_by(|&a, &b| key_order(key(a), key(b)));
+    let user = order.iter().filter_map(|&i| {
+        params
+            .get(usize::from(i))
+            .map(|e| Pair::new(&e.key, &e.value, e.plain))
+    });
 
     let method = req.method().as_str();
     let mut feed = MacFeed::new(creds.v1_mac());
@@ -64,25 +103,24 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
 
     let endpoint = req.endpoint();
     let prefix_len = endpoint.scheme().as_str().len() + 3 + endpoint.host().len() + 2;
+    let common_bound = encoded_bound(common().map(|p| (p.key, p.value)));
+    let user_bound = encoded_bound(req.params().iter());
     let (url, body, canonical) = match req.placement() {
         Placement::Query => {
-            let mut url = String::with_capacity(prefix_len + encoded_bound(pairs) + 96);
+            let mut url = String::with_capacity(prefix_len + common_bound + user_bound + 96);
             push_prefix(&mut url, req);
             let start = url.len();
-            write_canonical(&mut url, &mut feed, pairs);
+            write_canonical(&mut url, &mut feed, merge(common(), user));
             let end = url.len();
             (url, String::new(), Canonical::InUrl(start..end))
         }
         Placement::FormBody => {
-            let mut canonical = String::with_capacity(encoded_bound(pairs));
-            write_canonical(&mut canonical, &mut feed, pairs);
-            let mut url = String::with_capacity(prefix_len + encoded_bound(common) + 96);
+            let mut canonical = String::with_capacity(common_bound + user_bound);
+            write_canonical(&mut canonical, &mut feed, merge(common(), user));
+            let mut url = String::with_capacity(prefix_len + common_bound + 96);
             push_prefix(&mut url, req);
-            let mut sorted_common = common_all;
-            let sorted_common = sorted_common.get_mut(..common.len()).unwrap_or_default();
-            sorted_common.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            write_plain(&mut url, sorted_common.iter().copied());
-            let mut body = String::with_capacity(encoded_bound_iter(req.params().iter()));
+            write_plain(&mut url, common().map(|p| (p.key, p.value)));
+            let mut body = String::with_capacity(user_bound);
             write_plain(&mut body, req.params().iter());
             (url, body, Canonical::Owned(canonical))
         }
@@ -101,6 +139,32 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     Ok(SignedRequest::new_v1(req, url, body, canonical, creds))
 }
 
+/// Byte order, deciding on the first byte inline when it differs (it nearly always does among
+/// API parameter names) instead of calling `memcmp`.
+#[inline]
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Merges two sequences sorted by key (their keys never collide: the caller's parameters
+/// cannot use the signer's names).
+fn merge<'a>(
+    common: impl Iterator<Item = Pair<'a>>,
+    user: impl Iterator<Item = Pair<'a>>,
+) -> impl Iterator<Item = Pair<'a>> {
+    let mut common = common.peekable();
+    let mut user = user.peekable();
+    std::iter::from_fn(move || match (common.peek(), user.peek()) {
+        (Some(c), Some(u)) if key_order(c.key, u.key).is_lt() => common.next(),
+        (Some(_), Some(_)) | (None, Some(_)) => user.next(),
+        (Some(_), None) => common.next(),
+        (None, None) => None,
+    })
+}
+
 fn push_prefix(url: &mut String, req: &RpcRequest) {
     let endpoint = req.endpoint();
     url.push_str(endpoint.scheme().as_str());
@@ -110,26 +174,40 @@ fn push_prefix(url: &mut String, req: &RpcRequest) {
 }
 
 /// An upper bound on the encoded length of `pairs`, so each buffer is allocated once.
-fn encoded_bound(pairs: &[(&str, &str)]) -> usize {
-    encoded_bound_iter(pairs.iter().copied())
-}
-
-fn encoded_bound_iter<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
+fn encoded_bound<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
     pairs.map(|(k, v)| 3 * (k.len() + v.len()) + 2).sum()
 }
 
 /// Writes `k=v&k=v…` encoded into `out` and, encoded once more, into the MAC.
-fn write_canonical<M: hmac::Mac>(out: &mut String, feed: &mut MacFeed<M>, pairs: &[(&str, &str)]) {
-    for (i, (k, v)) in pairs.iter().enumerate() {
+fn write_canonical<'a, M: hmac::Mac>(
+    out: &mut String,
+    feed: &mut MacFeed<M>,
+    pairs: impl Iterator<Item = Pair<'a>>,
+) {
+    for (i, pair) in pairs.enumerate() {
         if i > 0 {
             out.push('&');
             feed.push(b"%26");
         }
-        put_twice(out, feed, k);
-        out.push('=');
-        feed.push(b"%3D");
-        put_twice(out, feed, v);
+        if pair.literal {
+            put_literal(out, feed, pair.key);
+            out.push('=');
+            feed.push(b"%3D");
+            put_literal(out, feed, pair.value);
+        } else {
+            put_twice(out, feed, pair.key);
+            out.push('=');
+            feed.push(b"%3D");
+            put_twice(out, feed, pair.value);
+        }
     }
+}
+
+/// Text with nothing to escape is the same in both encodings.
+#[inline]
+fn put_literal<M: hmac::Mac>(out: &mut String, feed: &mut MacFeed<M>, s: &str) {
+    out.push_str(s);
+    feed.push(s.as_bytes());
 }
 
 /// Encodes `s` into `out`, and feeds the MAC the encoding of that encoding: literal runs are the
@@ -183,8 +261,12 @@ pub fn sign_params(method: &str, params: &[(&str, &str)], access_key_secret: &st
     let mut feed = MacFeed::new(creds.v1_mac());
     feed.push(method.as_bytes());
     feed.push(b"&%2F&");
-    let mut canonical_query = String::with_capacity(encoded_bound(&pairs));
-    write_canonical(&mut canonical_query, &mut feed, &pairs);
+    let mut canonical_query = String::with_capacity(encoded_bound(pairs.iter().copied()));
+    write_canonical(
+        &mut canonical_query,
+        &mut feed,
+        pairs.iter().map(|&(k, v)| Pair::new(k, v, false)),
+    );
     let signature = base64::engine::general_purpose::STANDARD.encode(feed.finish());
     let string_to_sign = format!("{method}&%2F&{}", crate::percent::Encoded(&canonical_query));
     V1Parts {
