@@ -68,6 +68,28 @@ pub fn encode(input: &str) -> String {
     out
 }
 
+/// Appends `k=v&k=v…`, each key and value encoded, in the order given. This is the form of a
+/// query string and of a form body.
+///
+/// ```
+/// let mut out = String::new();
+/// rkvstore_core::percent::encode_pairs_into(&mut out, [("a b", "1"), ("c", "x*y")]);
+/// assert_eq!(out, "a%20b=1&c=x%2Ay");
+/// ```
+pub fn encode_pairs_into<'a>(
+    out: &mut String,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    for (i, (k, v)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_into(out, k);
+        out.push('=');
+        encode_into(out, v);
+    }
+}
+
 /// A [`Display`](fmt::Display) adapter that encodes while formatting, without allocating.
 #[derive(Clone, Copy, Debug)]
 pub struct Encoded<'a>(pub &'a str);

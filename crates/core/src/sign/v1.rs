@@ -10,7 +10,7 @@ use base64::Engine;
 
 use super::feed::MacFeed;
 use super::{Canonical, SignedRequest, SigningParams};
-use crate::percent::{encode_into, is_unreserved};
+use crate::percent::{encode_into, encode_pairs_into, is_unreserved};
 use crate::request::{Placement, RpcRequest};
 use crate::{validate, ParamError};
 
@@ -119,9 +119,9 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
             write_canonical(&mut canonical, &mut feed, merge(common(), user));
             let mut url = String::with_capacity(prefix_len + common_bound + 96);
             push_prefix(&mut url, req);
-            write_plain(&mut url, common().map(|p| (p.key, p.value)));
+            encode_pairs_into(&mut url, common().map(|p| (p.key, p.value)));
             let mut body = String::with_capacity(user_bound);
-            write_plain(&mut body, req.params().iter());
+            encode_pairs_into(&mut body, req.params().iter());
             (url, body, Canonical::Owned(canonical))
         }
     };
@@ -235,17 +235,6 @@ fn put_twice<M: hmac::Mac>(out: &mut String, feed: &mut MacFeed<M>, s: &str) {
     if let Some(run) = s.get(start..) {
         out.push_str(run);
         feed.push(run.as_bytes());
-    }
-}
-
-fn write_plain<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
-    for (i, (k, v)) in pairs.enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_into(out, k);
-        out.push('=');
-        encode_into(out, v);
     }
 }
 

@@ -11,7 +11,7 @@ use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 use super::{SignedRequest, SigningParams};
-use crate::percent::encode_into;
+use crate::percent::encode_pairs_into;
 use crate::request::{Placement, RpcRequest};
 use crate::{validate, Credentials, ParamError};
 
@@ -35,18 +35,12 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
         Placement::Query => (&params, String::new()),
         Placement::FormBody => {
             let mut body = String::new();
-            for (i, (k, v)) in params.iter().enumerate() {
-                if i > 0 {
-                    body.push('&');
-                }
-                encode_into(&mut body, k);
-                body.push('=');
-                encode_into(&mut body, v);
-            }
+            encode_pairs_into(&mut body, params.iter().copied());
             (&[], body)
         }
     };
     let content_sha256 = hex_sha256(body.as_bytes());
+    let hashed = content_sha256.clone();
     let date = sp.time.to_string();
     let mut headers: Vec<(&'static str, String)> = vec![
         ("host", endpoint.host().to_owned()),
@@ -69,12 +63,7 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     }
 
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let hashed = headers
-        .iter()
-        .find(|(k, _)| *k == "x-acs-content-sha256")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or(EMPTY_BODY_SHA256);
-    let parts = canonical_request(req.method().as_str(), "/", query, &header_refs, hashed);
+    let parts = canonical_request(req.method().as_str(), "/", query, &header_refs, &hashed);
     let string_to_sign = string_to_sign(&parts.canonical_request);
     let authorization = authorization(creds, &parts.signed_headers, &string_to_sign);
     headers.push(("authorization", authorization));
@@ -119,14 +108,7 @@ pub fn canonical_request(
     let mut q: Vec<(&str, &str)> = query.to_vec();
     q.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut canonical_query = String::new();
-    for (i, (k, v)) in q.iter().enumerate() {
-        if i > 0 {
-            canonical_query.push('&');
-        }
-        encode_into(&mut canonical_query, k);
-        canonical_query.push('=');
-        encode_into(&mut canonical_query, v);
-    }
+    encode_pairs_into(&mut canonical_query, q);
 
     let mut h: Vec<(String, &str)> = headers
         .iter()
