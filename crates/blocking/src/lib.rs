@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod builder;
 mod client;
 pub mod credentials;
 mod error;
@@ -31,9 +32,9 @@ mod random;
 mod transport;
 mod wait;
 
+pub use builder::Builder;
 pub use client::{
-    Builder, Client, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_READ_TIMEOUT,
+    Client, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,
 };
 pub use error::{Error, TransportKind};
 pub use wait::WaitOptions;

@@ -554,3 +554,42 @@ fn backup_without_wait_in_table_and_json() {
     assert_eq!(v["BackupJobID"], "100003");
     assert!(v["RequestId"].is_string());
 }
+
+#[test]
+fn verbose_summaries_are_redacted() {
+    let env = setup();
+    let r = run(env
+        .bare()
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.cli")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
+        .args([
+            "-v",
+            "--endpoint",
+            &env.emu.url(),
+            "--output",
+            "json",
+            "backup-tasks",
+            "--instance-id",
+            "r-cli",
+        ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rkvstore: → POST http://127.0.0.1:"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("rkvstore: ← HTTP 200"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("credentials from environment variables ALIBABA_CLOUD_*"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("SecurityToken=** REDACTED **"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("DO-NOT-PRINT"), "{}", r.stderr);
+}

@@ -1,0 +1,193 @@
+//! Configuring a [`Client`]: credentials, region or endpoint, signature and format, timeouts,
+//! retries, limits.
+
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rkvstore_core::retry::RetryPolicy;
+use rkvstore_core::{Credentials, Endpoint, Format, Network, SignatureVersion};
+
+use crate::client::{
+    Inner, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,
+};
+use crate::credentials::{self, Env, ProcessEnv};
+use crate::error::Error;
+use crate::transport::Transport;
+use crate::Client;
+
+/// Configures a [`Client`].
+#[derive(Clone, Default)]
+pub struct Builder {
+    credentials: Option<Credentials>,
+    profile: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    network: Network,
+    signature_version: SignatureVersion,
+    format: Format,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent: Option<String>,
+    max_response_bytes: Option<u64>,
+    logger: Option<Logger>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("credentials", &self.credentials)
+            .field("profile", &self.profile)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("signature_version", &self.signature_version)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// Uses these credentials instead of looking for them.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Uses this profile of `~/.aliyun/config.json` or `~/.alibabacloud/credentials`.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    /// The region, such as `cn-hangzhou`. Without one, `ALIBABA_CLOUD_REGION_ID` or the
+    /// profile's `region_id` is used.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint: `https://host`, `http://host:port` or a bare host (HTTPS).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Reach the API through the VPC endpoint.
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// Signature 1.0 (the default) or ACS3.
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    /// The wire format asked of the API (JSON by default). ACS3 answers are always JSON.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How long to wait for a connection (5 s by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long to wait for an answer once connected (10 s by default).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy (three attempts by default).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Retries after the first attempt: `0` sends each request once.
+    pub fn retries(mut self, retries: u32) -> Self {
+        let mut policy = self.retry.unwrap_or_default();
+        policy.max_attempts = retries.saturating_add(1);
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Text added to the `User-Agent` header.
+    pub fn user_agent(mut self, extra: impl Into<String>) -> Self {
+        self.user_agent = Some(extra.into());
+        self
+    }
+
+    /// The largest response body accepted (16 MiB by default).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Receives a redacted line for every attempt, answer and retry.
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+
+    /// Finds credentials and the endpoint, from the process environment.
+    pub fn build(self) -> Result<Client, Error> {
+        self.build_with_env(&ProcessEnv)
+    }
+
+    /// Like [`Builder::build`], reading variables (and `HOME`) from `env`.
+    pub fn build_with_env(self, env: &dyn Env) -> Result<Client, Error> {
+        let resolved =
+            credentials::resolve(env, self.credentials.as_ref(), self.profile.as_deref())?;
+        let region = self
+            .region
+            .clone()
+            .or_else(|| credentials::region_from_env(env))
+            .or(resolved.region.clone());
+        if let Some(r) = &region {
+            rkvstore_core::validate::region_id(r)?;
+        }
+        let endpoint = match (&self.endpoint, &region) {
+            (Some(e), _) => Endpoint::parse(e).map_err(rkvstore_core::Error::from)?,
+            (None, Some(r)) => Endpoint::resolve(r, self.network)?,
+            (None, None) => {
+                return Err(Error::Config(
+                    "no region: pass one (--region cn-hangzhou), set ALIBABA_CLOUD_REGION_ID, \
+                     or set region_id in your aliyun profile"
+                        .into(),
+                ))
+            }
+        };
+        let mut ua = format!("rkvstore/{} (Rust; ureq)", env!("CARGO_PKG_VERSION"));
+        if let Some(extra) = &self.user_agent {
+            ua.push(' ');
+            ua.push_str(extra);
+        }
+        let transport = Transport::new(
+            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
+            &ua,
+            self.max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+        );
+        Ok(Client {
+            inner: Arc::new(Inner {
+                credentials: resolved.credentials,
+                source: resolved.source,
+                region,
+                endpoint,
+                version: self.signature_version,
+                format: self.format,
+                retry: self.retry.unwrap_or_default(),
+                transport,
+                skew: AtomicI64::new(0),
+                logger: self.logger,
+            }),
+        })
+    }
+}

@@ -1,0 +1,264 @@
+//! The result of signing: a request any transport can send, and the texts that went into its
+//! signature, with redacted twins for logs.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::SignatureVersion;
+use crate::credentials::REDACTED;
+use crate::request::{Format, Method, RpcRequest};
+use crate::{Credentials, Secret};
+
+#[derive(Clone, PartialEq, Eq)]
+pub(super) enum Canonical {
+    /// The canonical query is this range of the URL.
+    InUrl(Range<usize>),
+    /// Parameters went in the body, so the canonical query exists only here.
+    Owned(String),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Details {
+    V1(Canonical),
+    V3 {
+        canonical_request: String,
+        string_to_sign: String,
+    },
+}
+
+/// A signed request: method, URL, headers and body, ready to send.
+///
+/// Its `Debug` output and [`SignedRequest::dry_run`] hide the security token; the AccessKey
+/// secret is never part of a request at all.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    method: Method,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    response_format: Format,
+    version: SignatureVersion,
+    details: Details,
+    token: Option<Secret>,
+}
+
+impl SignedRequest {
+    pub(super) fn new_v1(
+        req: &RpcRequest,
+        url: String,
+        body: String,
+        canonical: Canonical,
+        creds: &Credentials,
+    ) -> Self {
+        let headers = if body.is_empty() {
+            Vec::new()
+        } else {
+            vec![(
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            )]
+        };
+        SignedRequest {
+            method: req.method(),
+            url,
+            headers,
+            body,
+            response_format: req.format(),
+            version: SignatureVersion::V1,
+            details: Details::V1(canonical),
+            token: creds.security_token().cloned(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_v3(
+        req: &RpcRequest,
+        url: String,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+        canonical_request: String,
+        string_to_sign: String,
+        creds: &Credentials,
+    ) -> Self {
+        SignedRequest {
+            method: req.method(),
+            url,
+            headers,
+            body,
+            response_format: Format::Json,
+            version: SignatureVersion::V3,
+            details: Details::V3 {
+                canonical_request,
+                string_to_sign,
+            },
+            token: creds.security_token().cloned(),
+        }
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The full URL, with the signature for signature 1.0.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Headers to send, lower-case names. For ACS3 they include `host` (equal to the URL's
+    /// authority) because it is signed.
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.headers
+    }
+
+    /// The body; empty unless parameters travel in a form body.
+    pub fn body(&self) -> &[u8] {
+        self.body.as_bytes()
+    }
+
+    /// The format the response will be in: what was asked for with signature 1.0, JSON with ACS3.
+    pub fn response_format(&self) -> Format {
+        self.response_format
+    }
+
+    /// The signature algorithm used.
+    pub fn signature_version(&self) -> SignatureVersion {
+        self.version
+    }
+
+    /// For signature 1.0, the canonical query; for ACS3, the canonical request.
+    pub fn canonical(&self) -> SigningText<'_> {
+        let text = match &self.details {
+            Details::V1(Canonical::InUrl(r)) => self.url.get(r.clone()).unwrap_or_default(),
+            Details::V1(Canonical::Owned(s)) => s,
+            Details::V3 {
+                canonical_request, ..
+            } => canonical_request,
+        };
+        SigningText {
+            text: text.into(),
+            token: self.token.as_ref(),
+        }
+    }
+
+    /// The string to sign, which a `SignatureDoesNotMatch` answer quotes back.
+    pub fn string_to_sign(&self) -> SigningText<'_> {
+        let text = match &self.details {
+            Details::V1(_) => {
+                let canonical = self.canonical();
+                format!(
+                    "{}&%2F&{}",
+                    self.method,
+                    crate::percent::Encoded(&canonical.text)
+                )
+                .into()
+            }
+            Details::V3 { string_to_sign, .. } => string_to_sign.as_str().into(),
+        };
+        SigningText {
+            text,
+            token: self.token.as_ref(),
+        }
+    }
+
+    /// The URL with the security token hidden, safe for logs.
+    pub fn redacted_url(&self) -> String {
+        redact(&self.url, self.token.as_ref())
+    }
+
+    /// A multi-line description safe to print: method, URL, headers, body and string to sign,
+    /// with the security token hidden. This is what `--dry-run` shows.
+    pub fn dry_run(&self) -> String {
+        let mut out = format!("{} {}\n", self.method, self.redacted_url());
+        for (name, value) in &self.headers {
+            out.push_str(name);
+            out.push_str(": ");
+            out.push_str(&redact(value, self.token.as_ref()));
+            out.push('\n');
+        }
+        out.push('\n');
+        if !self.body.is_empty() {
+            out.push_str(&self.body);
+            out.push('\n');
+        }
+        let label = match self.version {
+            SignatureVersion::V1 => "canonical query",
+            SignatureVersion::V3 => "canonical request",
+        };
+        out.push_str(&format!("\n{label}:\n{}\n", self.canonical().redacted()));
+        out.push_str(&format!(
+            "\nstring to sign:\n{}\n",
+            self.string_to_sign().redacted()
+        ));
+        out
+    }
+
+    /// Takes the parts: method, URL, headers, body.
+    pub fn into_parts(self) -> (Method, String, Vec<(&'static str, String)>, Vec<u8>) {
+        (self.method, self.url, self.headers, self.body.into_bytes())
+    }
+}
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, redact(v, self.token.as_ref())))
+            .collect();
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("url", &self.redacted_url())
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Text that went into a signature: the canonical query or request, or the string to sign.
+///
+/// `Display` prints it exactly (it may contain the security token, for comparing with what the
+/// server computed); [`SigningText::redacted`] is its twin for logs.
+#[derive(Clone)]
+pub struct SigningText<'a> {
+    text: std::borrow::Cow<'a, str>,
+    token: Option<&'a Secret>,
+}
+
+impl SigningText<'_> {
+    /// The exact text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The text with every form of the security token (raw, encoded once, encoded twice)
+    /// replaced by `** REDACTED **`.
+    pub fn redacted(&self) -> String {
+        redact(&self.text, self.token)
+    }
+}
+
+impl fmt::Display for SigningText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for SigningText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.redacted(), f)
+    }
+}
+
+/// Replaces `token` in `text`, in each of the forms a request carries it.
+pub(crate) fn redact(text: &str, token: Option<&Secret>) -> String {
+    let Some(token) = token.map(Secret::expose).filter(|t| !t.is_empty()) else {
+        return text.to_owned();
+    };
+    let once = crate::percent::encode(token);
+    let twice = crate::percent::encode(&once);
+    text.replace(&twice, REDACTED)
+        .replace(&once, REDACTED)
+        .replace(token, REDACTED)
+}
