@@ -5,6 +5,7 @@
 //! `ACS3-HMAC-SHA256\n` + its hex SHA-256, and the signature is the hex HMAC-SHA256 of that with
 //! the AccessKey secret as key. Action, version, time and nonce travel in `x-acs-*` headers.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use hmac::Mac;
@@ -110,27 +111,41 @@ pub fn canonical_request(
     let mut canonical_query = String::new();
     encode_pairs_into(&mut canonical_query, q);
 
-    let mut h: Vec<(String, &str)> = headers
+    // Names are lower-cased (borrowed when they already are, as ours always are), values
+    // trimmed; sorting by (name, value) puts repeated names together with their values in
+    // order, ready to be joined with ','.
+    let mut h: Vec<(Cow<'_, str>, &str)> = headers
         .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim()))
+        .map(|(k, v)| {
+            let name = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(k.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(*k)
+            };
+            (name, v.trim())
+        })
         .collect();
     h.sort();
     let mut canonical_headers = String::new();
     let mut signed_headers = String::new();
-    let mut i = 0;
-    while let Some((name, _)) = h.get(i) {
-        let same: Vec<&str> = h
-            .iter()
-            .skip(i)
-            .take_while(|(n, _)| n == name)
-            .map(|(_, v)| *v)
-            .collect();
-        if !signed_headers.is_empty() {
-            signed_headers.push(';');
+    let mut previous: Option<&str> = None;
+    for (name, value) in &h {
+        if previous == Some(name.as_ref()) {
+            canonical_headers.push(',');
+        } else {
+            if previous.is_some() {
+                canonical_headers.push('\n');
+                signed_headers.push(';');
+            }
+            canonical_headers.push_str(name);
+            canonical_headers.push(':');
+            signed_headers.push_str(name);
+            previous = Some(name);
         }
-        signed_headers.push_str(name);
-        let _ = writeln!(canonical_headers, "{name}:{}", same.join(","));
-        i += same.len();
+        canonical_headers.push_str(value);
+    }
+    if previous.is_some() {
+        canonical_headers.push('\n');
     }
 
     let canonical_request = format!(
