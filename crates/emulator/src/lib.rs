@@ -212,9 +212,9 @@ impl Emulator {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Every request that arrived, in order.
+    /// The requests that arrived, in order (the latest 10,000).
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state().log.clone()
+        self.state().log.iter().cloned().collect()
     }
 
     /// Injects a fault from now on.

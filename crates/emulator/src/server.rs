@@ -182,7 +182,7 @@ fn handle(mut request: Request, state: &Mutex<State>) {
                 .map(str::to_owned);
         }
     }
-    lock(state).log.push(record);
+    lock(state).record(record);
     send(request, answer, &request_id, state);
 }
 

@@ -11,6 +11,9 @@ use crate::jobs::{Job, JobSeed, Pace, STEPS};
 /// Nonces are remembered this long at most (the timestamp window makes older ones useless).
 const NONCE_MEMORY: usize = 100_000;
 
+/// The request log keeps this many records, so that a long-running emulator does not grow.
+const LOG_MEMORY: usize = 10_000;
+
 #[derive(Clone, Debug)]
 pub(crate) struct AccessKey {
     pub(crate) id: String,
@@ -45,7 +48,7 @@ pub(crate) struct State {
     pub(crate) pace: Pace,
     pub(crate) clock_offset: i64,
     pub(crate) faults: Vec<FaultRule>,
-    pub(crate) log: Vec<RequestRecord>,
+    pub(crate) log: VecDeque<RequestRecord>,
     next_job: u64,
     next_request: u64,
     nonces: HashSet<String>,
@@ -60,7 +63,7 @@ impl State {
             pace,
             clock_offset,
             faults: Vec::new(),
-            log: Vec::new(),
+            log: VecDeque::new(),
             next_job: 100_001,
             next_request: 1,
             nonces: HashSet::new(),
@@ -127,6 +130,14 @@ impl State {
             }
         }
         true
+    }
+
+    /// Appends to the request log, dropping the oldest record past its limit.
+    pub(crate) fn record(&mut self, record: RequestRecord) {
+        if self.log.len() == LOG_MEMORY {
+            self.log.pop_front();
+        }
+        self.log.push_back(record);
     }
 
     pub(crate) fn key(&self, id: &str) -> Option<&AccessKey> {
