@@ -51,7 +51,7 @@ impl Transport {
         let request = builder
             .body(signed.body().to_vec())
             .map_err(|e| Error::Config(format!("the request could not be built: {e}")))?;
-        let mut response = self.agent.run(request).map_err(classify)?;
+        let mut response = self.agent.run(request).map_err(|e| classify(e, signed))?;
         let header = |name: &str| {
             response
                 .headers()
@@ -71,7 +71,7 @@ impl Transport {
                 ureq::Error::BodyExceedsLimit(_) => Error::ResponseTooLarge {
                     limit: self.max_body,
                 },
-                other => classify(other),
+                other => classify(other, signed),
             })?;
         Ok(Answer {
             status,
@@ -82,8 +82,9 @@ impl Transport {
     }
 }
 
-/// Sorts a ureq error by what it says about the request: never sent, or fate unknown.
-fn classify(e: ureq::Error) -> Error {
+/// Sorts a ureq error by what it says about the request: never sent, or fate unknown. The
+/// message is redacted, in case it quotes the URL and with it a security token.
+fn classify(e: ureq::Error, signed: &SignedRequest) -> Error {
     use std::io::ErrorKind;
     use ureq::Timeout;
     let kind = match &e {
@@ -109,6 +110,6 @@ fn classify(e: ureq::Error) -> Error {
     };
     Error::Transport {
         kind,
-        message: e.to_string(),
+        message: signed.redact(&e.to_string()),
     }
 }

@@ -161,6 +161,12 @@ impl SignedRequest {
         }
     }
 
+    /// `text` with this request's security token hidden in every form it takes, for messages
+    /// that may quote the request (a transport's error naming the URL, say).
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, self.token.as_ref())
+    }
+
     /// The URL with the security token hidden, safe for logs.
     pub fn redacted_url(&self) -> String {
         redact(&self.url, self.token.as_ref())
