@@ -4,7 +4,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rkvstore_benches::{
-    credentials, endpoint, hmac_floor, naive_params, naive_sign, operation, signing, SECRET,
+    credentials, endpoint, hmac_floor, hmac_floor_prekeyed, naive_params, naive_sign, operation,
+    prekeyed, signing, SECRET,
 };
 use rkvstore_core::{sign, Operation, SignatureVersion};
 
@@ -38,6 +39,10 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("hmac_floor", |b| {
         b.iter(|| hmac_floor(black_box(&string_to_sign), SECRET))
+    });
+    let keyed = prekeyed(SECRET);
+    g.bench_function("hmac_floor_prekeyed", |b| {
+        b.iter(|| hmac_floor_prekeyed(&keyed, black_box(&string_to_sign)))
     });
     g.bench_function("naive_baseline", |b| {
         b.iter(|| naive_sign(black_box(&params), "POST", SECRET))

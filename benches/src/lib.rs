@@ -120,6 +120,20 @@ pub fn hmac_floor(string_to_sign: &str, secret: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// [`hmac_floor`] with the key schedule done once, as a signer that keeps its key does: the
+/// least any signer can do per request.
+pub fn hmac_floor_prekeyed(keyed: &Hmac<Sha1>, string_to_sign: &str) -> String {
+    let mut mac = keyed.clone();
+    mac.update(string_to_sign.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The MAC keyed for [`hmac_floor_prekeyed`].
+pub fn prekeyed(secret: &str) -> Hmac<Sha1> {
+    <Hmac<Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes())
+        .unwrap_or_else(|_| panic!("HMAC takes any key"))
+}
+
 /// A DescribeBackupTasks JSON body with `n` jobs.
 pub fn jobs_json(n: usize) -> Vec<u8> {
     let jobs: Vec<String> = (0..n)
