@@ -136,20 +136,26 @@ impl Params {
     }
 
     /// Like [`Params::insert`] for a value already validated to hold only unreserved
-    /// characters (`A-Z a-z 0-9 - _ . ~`), under a constant name. Constants are not copied.
+    /// characters (`A-Z a-z 0-9 - _ . ~`), under a constant name that is not reserved and not
+    /// yet set. Typed operations use it for their own fields, which meet all three by
+    /// construction, so the checks run in debug builds (and every test) only.
     pub(crate) fn insert_plain(
         &mut self,
         key: &'static str,
         value: impl Into<Cow<'static, str>>,
-    ) -> Result<&mut Self, ParamError> {
+    ) -> &mut Self {
         let value = value.into();
-        // A wrong claim would only cost correctness of the escape-free copy, so it is checked
-        // in debug builds and tests.
         debug_assert!(key
             .bytes()
             .chain(value.bytes())
             .all(crate::percent::is_unreserved));
-        self.push(Cow::Borrowed(key), value, true)
+        debug_assert!(!key.is_empty() && !RESERVED.contains(&key) && self.get(key).is_none());
+        self.entries.push(Entry {
+            key: Cow::Borrowed(key),
+            value,
+            plain: true,
+        });
+        self
     }
 
     fn push(

@@ -112,6 +112,26 @@ impl RpcRequest {
         })
     }
 
+    /// A request for a typed operation, whose version and action are constants of this crate
+    /// (checked in debug builds and tests rather than on every call).
+    pub(crate) fn for_operation(
+        endpoint: Endpoint,
+        version: &'static str,
+        action: &'static str,
+    ) -> Self {
+        debug_assert!(validate::token("Version", version).is_ok());
+        debug_assert!(validate::token("Action", action).is_ok());
+        RpcRequest {
+            endpoint,
+            version: Cow::Borrowed(version),
+            action: Cow::Borrowed(action),
+            method: Method::default(),
+            placement: Placement::default(),
+            format: Format::default(),
+            params: Params::new(),
+        }
+    }
+
     /// Uses `method`. Choosing GET also moves parameters back to the query string.
     pub fn with_method(mut self, method: Method) -> Self {
         self.method = method;

@@ -74,13 +74,13 @@ impl Operation for DescribeBackupTasks {
                 + usize::from(self.job_mode.is_some()),
         );
         // Validated IDs, digits and enum names hold nothing to escape.
-        p.insert_plain("InstanceId", self.instance_id.clone())?;
+        p.insert_plain("InstanceId", self.instance_id.clone());
         if let Some(region) = &self.region_id {
             validate::region_id(region)?;
-            p.insert_plain("RegionId", region.clone())?;
+            p.insert_plain("RegionId", region.clone());
         }
         if let Some(id) = self.backup_job_id {
-            p.insert_plain("BackupJobId", id.to_string())?;
+            p.insert_plain("BackupJobId", super::decimal(id));
         }
         if let Some(mode) = &self.job_mode {
             // An `Other` value is only sent if it is a known mode in another spelling.
@@ -90,7 +90,7 @@ impl Operation for DescribeBackupTasks {
                     .as_static()
                     .unwrap_or_default(),
             };
-            p.insert_plain("JobMode", mode)?;
+            p.insert_plain("JobMode", mode);
         }
         owner_params(&mut p, &self.owner)?;
         Ok(p)

@@ -25,7 +25,7 @@ impl<M: Mac> MacFeed<M> {
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         if let Some(slot) = self.buf.get_mut(self.len..end) {
-            slot.copy_from_slice(bytes);
+            super::bytes::copy(slot, bytes);
             self.len = end;
         } else {
             self.push_slow(bytes);

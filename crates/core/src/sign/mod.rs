@@ -1,6 +1,7 @@
 //! Signing: from an [`RpcRequest`] and [`SigningParams`] to a [`SignedRequest`] that any HTTP
 //! transport can send as it is.
 
+mod bytes;
 mod feed;
 mod signed;
 pub mod v1;

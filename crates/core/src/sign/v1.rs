@@ -1,17 +1,21 @@
 //! RPC signature 1.0: HMAC-SHA1 over `METHOD&%2F&` + the encoded canonical query.
 //!
 //! This is the hot path. The caller's parameters are sorted as indices in a stack array and
-//! merged with the signer's own, which are already in order; one pass
-//! writes the canonical query into the URL (encoded once) while streaming the same text, encoded
-//! a second time, into the HMAC; the string to sign is never materialised. Signing a request
-//! whose parameters go in the query string therefore allocates once: the URL.
+//! merged with the signer's own, which are already in order. One pass writes the canonical
+//! query into the URL (encoded once) while streaming the same text, encoded a second time, into
+//! the HMAC; the string to sign is never materialised. Text known to need no escaping
+//! (constants, validated values) is copied without being scanned. Signing a request whose
+//! parameters go in the query string allocates once: the URL.
 
 use base64::Engine;
 
+use super::bytes::Out;
 use super::feed::MacFeed;
 use super::{Canonical, SignedRequest, SigningParams};
-use crate::percent::{encode_into, encode_pairs_into, is_unreserved};
+use crate::params::Entry;
+use crate::percent::{encode_pairs_into, is_unreserved};
 use crate::request::{Placement, RpcRequest};
+use crate::time::ISO8601_LEN;
 use crate::{validate, ParamError};
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -19,54 +23,124 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 /// Parameter counts up to this sort their indices on the stack; more use a `Vec`.
 const STACK_PARAMS: usize = 64;
 
+/// How a piece of text reaches the two outputs.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    /// Nothing to escape: the same bytes go to the URL and the MAC.
+    Plain(&'a str),
+    /// Arbitrary text: escaped once for the URL, twice for the MAC.
+    Escape(&'a str),
+    /// Both forms, prepared in advance.
+    Ready { url: &'a [u8], mac: &'a [u8] },
+}
+
+impl Text<'_> {
+    /// The most bytes this can take in the URL.
+    fn bound(&self) -> usize {
+        match self {
+            Text::Plain(s) => s.len(),
+            Text::Escape(s) => 3 * s.len(),
+            Text::Ready { url, .. } => url.len(),
+        }
+    }
+}
+
 /// One parameter on its way into the canonical query.
 #[derive(Clone, Copy)]
 struct Pair<'a> {
     key: &'a str,
-    value: &'a str,
-    /// Both key and value are known to hold only unreserved characters (constants and
-    /// validated tokens), so they are copied without scanning.
-    literal: bool,
+    /// For the signer's own names, `&Key=` as the URL has it and `%26Key%3D` as the MAC sees
+    /// it, written in one copy each (the first pair skips the `&`).
+    head: Option<(&'static str, &'static str)>,
+    key_plain: bool,
+    value: Text<'a>,
+    /// `false` for the security token's slot when there is no token.
+    present: bool,
 }
 
 impl<'a> Pair<'a> {
-    const fn new(key: &'a str, value: &'a str, literal: bool) -> Self {
+    /// A pair under one of the signer's own (constant, unreserved) names.
+    const fn own(key: &'a str, head: (&'static str, &'static str), value: Text<'a>) -> Self {
         Pair {
             key,
+            head: Some(head),
+            key_plain: true,
             value,
-            literal,
+            present: true,
         }
     }
+
+    fn from_entry(e: &'a Entry) -> Self {
+        Pair {
+            key: &e.key,
+            head: None,
+            key_plain: e.plain,
+            value: if e.plain {
+                Text::Plain(&e.value)
+            } else {
+                Text::Escape(&e.value)
+            },
+            present: true,
+        }
+    }
+
+    fn bound(&self) -> usize {
+        let key = if self.key_plain {
+            self.key.len()
+        } else {
+            3 * self.key.len()
+        };
+        key + 2 + self.value.bound()
+    }
+}
+
+/// A pair under one of the signer's names, with its `&Key=` / `%26Key%3D` heads spelled out
+/// at compile time.
+macro_rules! own {
+    ($key:literal, $value:expr $(,)?) => {
+        Pair::own(
+            $key,
+            (concat!("&", $key, "="), concat!("%26", $key, "%3D")),
+            $value,
+        )
+    };
 }
 
 pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedRequest, ParamError> {
     let creds = sp.credentials;
     validate::nonce(sp.nonce)?;
-    let ts_bytes = sp.time.iso8601_bytes();
-    let ts = std::str::from_utf8(&ts_bytes).unwrap_or_default();
+    let (ts_url, ts_mac) = timestamp_forms(&sp.time.iso8601_bytes());
     let token = creds.security_token().map(|t| t.expose());
+    let id = creds.access_key_id();
     // The signer's own parameters, already in byte order. Action and Version were validated
     // as tokens when the request was made, and the nonce just now.
-    let common_all = [
-        Pair::new("AccessKeyId", creds.access_key_id(), creds.id_is_plain()),
-        Pair::new("Action", req.action(), true),
-        Pair::new("Format", req.format().as_str(), true),
-        Pair::new("SecurityToken", token.unwrap_or_default(), false),
-        Pair::new("SignatureMethod", "HMAC-SHA1", true),
-        Pair::new("SignatureNonce", sp.nonce, true),
-        Pair::new("SignatureVersion", "1.0", true),
-        Pair::new("Timestamp", ts, false),
-        Pair::new("Version", req.version(), true),
+    let own = [
+        own!(
+            "AccessKeyId",
+            if creds.id_is_plain() {
+                Text::Plain(id)
+            } else {
+                Text::Escape(id)
+            },
+        ),
+        own!("Action", Text::Plain(req.action())),
+        own!("Format", Text::Plain(req.format().as_str())),
+        Pair {
+            present: token.is_some(),
+            ..own!("SecurityToken", Text::Escape(token.unwrap_or_default()))
+        },
+        own!("SignatureMethod", Text::Plain("HMAC-SHA1")),
+        own!("SignatureNonce", Text::Plain(sp.nonce)),
+        own!("SignatureVersion", Text::Plain("1.0")),
+        own!(
+            "Timestamp",
+            Text::Ready {
+                url: &ts_url,
+                mac: &ts_mac,
+            },
+        ),
+        own!("Version", Text::Plain(req.version())),
     ];
-    // Without a token, its slot (index 3) is skipped.
-    let has_token = token.is_some();
-    let common = || {
-        common_all
-            .iter()
-            .enumerate()
-            .filter(move |(i, _)| has_token || *i != 3)
-            .map(|(_, p)| *p)
-    };
 
     // The caller's parameters are sorted as indices, which are cheap to move and to set up.
     let params = req.params().entries();
@@ -90,11 +164,11 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     let key = |i: u16| params.get(usize::from(i)).map_or("", |e| e.key.as_ref());
     // `str` orders by bytes, which is the order both SDKs sort in.
     order.sort_unstable_by(|&a, &b| key_order(key(a), key(b)));
-    let user = order.iter().filter_map(|&i| {
-        params
-            .get(usize::from(i))
-            .map(|e| Pair::new(&e.key, &e.value, e.plain))
-    });
+    let user = || {
+        order
+            .iter()
+            .filter_map(|&i| params.get(usize::from(i)).map(Pair::from_entry))
+    };
 
     let method = req.method().as_str();
     let mut feed = MacFeed::new(creds.v1_mac());
@@ -103,26 +177,31 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
 
     let endpoint = req.endpoint();
     let prefix_len = endpoint.scheme().as_str().len() + 3 + endpoint.host().len() + 2;
-    let common_bound = encoded_bound(common().map(|p| (p.key, p.value)));
-    let user_bound = encoded_bound(req.params().iter());
-    let (url, body, canonical) = match req.placement() {
+    let own_bound: usize = own.iter().filter(|p| p.present).map(Pair::bound).sum();
+    let user_bound: usize = user().map(|p| p.bound()).sum();
+    // Room for `&Signature=` and an encoded base64 HMAC-SHA1.
+    const SIGNATURE_ROOM: usize = 11 + 3 * 28;
+    let (mut url, body, canonical) = match req.placement() {
         Placement::Query => {
-            let mut url = String::with_capacity(prefix_len + common_bound + user_bound + 96);
+            let mut url = Out::with_capacity(prefix_len + own_bound + user_bound + SIGNATURE_ROOM);
             push_prefix(&mut url, req);
             let start = url.len();
-            write_canonical(&mut url, &mut feed, merge(common(), user));
+            write_canonical(&mut url, &mut feed, &own, user());
             let end = url.len();
             (url, String::new(), Canonical::InUrl(start..end))
         }
         Placement::FormBody => {
-            let mut canonical = String::with_capacity(common_bound + user_bound);
-            write_canonical(&mut canonical, &mut feed, merge(common(), user));
-            let mut url = String::with_capacity(prefix_len + common_bound + 96);
+            let mut canonical = Out::with_capacity(own_bound + user_bound);
+            write_canonical(&mut canonical, &mut feed, &own, user());
+            let mut url = Out::with_capacity(prefix_len + own_bound + SIGNATURE_ROOM);
             push_prefix(&mut url, req);
-            encode_pairs_into(&mut url, common().map(|p| (p.key, p.value)));
+            let mut scratch = MacFeed::new(creds.v1_mac());
+            // The URL carries the signer's parameters only; the same writer makes them, and the
+            // MAC it feeds on the side is not used.
+            write_canonical(&mut url, &mut scratch, &own, std::iter::empty());
             let mut body = String::with_capacity(user_bound);
             encode_pairs_into(&mut body, req.params().iter());
-            (url, body, Canonical::Owned(canonical))
+            (url, body, Canonical::Owned(canonical.into_string()))
         }
     };
 
@@ -131,12 +210,43 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     let n = base64::engine::general_purpose::STANDARD
         .encode_slice(digest, &mut b64)
         .unwrap_or_default();
-    let signature = std::str::from_utf8(b64.get(..n).unwrap_or_default()).unwrap_or_default();
-    let mut url = url;
-    url.push_str("&Signature=");
-    encode_into(&mut url, signature);
+    url.push(b"&Signature=");
+    put_once(&mut url, b64.get(..n).unwrap_or_default());
 
-    Ok(SignedRequest::new_v1(req, url, body, canonical, creds))
+    Ok(SignedRequest::new_v1(
+        req,
+        url.into_string(),
+        body,
+        canonical,
+        creds,
+    ))
+}
+
+/// The timestamp as the URL carries it (`:` escaped) and as the MAC sees it (escaped twice).
+/// Its shape is fixed, so the escapes go where the colons are without scanning.
+fn timestamp_forms(iso: &[u8; ISO8601_LEN]) -> ([u8; ISO8601_LEN + 4], [u8; ISO8601_LEN + 8]) {
+    fn put(buf: &mut [u8], at: usize, bytes: &[u8]) -> usize {
+        if let Some(slot) = buf.get_mut(at..at + bytes.len()) {
+            slot.copy_from_slice(bytes);
+        }
+        at + bytes.len()
+    }
+    let part = |r: std::ops::Range<usize>| iso.get(r).unwrap_or_default();
+    // `yyyy-MM-ddTHH` `:` `mm` `:` `ssZ`
+    let (head, minutes, seconds) = (part(0..13), part(14..16), part(17..20));
+    let mut url = [0u8; ISO8601_LEN + 4];
+    let at = put(&mut url, 0, head);
+    let at = put(&mut url, at, b"%3A");
+    let at = put(&mut url, at, minutes);
+    let at = put(&mut url, at, b"%3A");
+    put(&mut url, at, seconds);
+    let mut mac = [0u8; ISO8601_LEN + 8];
+    let at = put(&mut mac, 0, head);
+    let at = put(&mut mac, at, b"%253A");
+    let at = put(&mut mac, at, minutes);
+    let at = put(&mut mac, at, b"%253A");
+    put(&mut mac, at, seconds);
+    (url, mac)
 }
 
 /// Byte order, deciding on the first byte inline when it differs (it nearly always does among
@@ -149,93 +259,115 @@ fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Merges two sequences sorted by key (their keys never collide: the caller's parameters
-/// cannot use the signer's names).
-fn merge<'a>(
-    common: impl Iterator<Item = Pair<'a>>,
-    user: impl Iterator<Item = Pair<'a>>,
-) -> impl Iterator<Item = Pair<'a>> {
-    let mut common = common.peekable();
-    let mut user = user.peekable();
-    std::iter::from_fn(move || match (common.peek(), user.peek()) {
-        (Some(c), Some(u)) if key_order(c.key, u.key).is_lt() => common.next(),
-        (Some(_), Some(_)) | (None, Some(_)) => user.next(),
-        (Some(_), None) => common.next(),
-        (None, None) => None,
-    })
-}
-
-fn push_prefix(url: &mut String, req: &RpcRequest) {
+fn push_prefix(url: &mut Out, req: &RpcRequest) {
     let endpoint = req.endpoint();
-    url.push_str(endpoint.scheme().as_str());
-    url.push_str("://");
-    url.push_str(endpoint.host());
-    url.push_str("/?");
+    url.push(endpoint.scheme().as_str().as_bytes());
+    url.push(b"://");
+    url.push(endpoint.host().as_bytes());
+    url.push(b"/?");
 }
 
-/// An upper bound on the encoded length of `pairs`, so each buffer is allocated once.
-fn encoded_bound<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
-    pairs.map(|(k, v)| 3 * (k.len() + v.len()) + 2).sum()
+/// Percent-encodes `bytes` once into `out`.
+fn put_once(out: &mut Out, bytes: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) {
+            continue;
+        }
+        out.push(bytes.get(start..i).unwrap_or_default());
+        out.push(&[
+            b'%',
+            HEX_UPPER[usize::from(b >> 4)],
+            HEX_UPPER[usize::from(b & 0x0F)],
+        ]);
+        start = i + 1;
+    }
+    out.push(bytes.get(start..).unwrap_or_default());
 }
 
-/// Writes `k=v&k=v…` encoded into `out` and, encoded once more, into the MAC.
+/// Writes `k=v&k=v…` encoded into `out` and, encoded once more, into the MAC: the signer's
+/// pairs and the caller's, merged by key (they never share one: the caller cannot use the
+/// signer's names).
 fn write_canonical<'a, M: hmac::Mac>(
-    out: &mut String,
+    out: &mut Out,
     feed: &mut MacFeed<M>,
-    pairs: impl Iterator<Item = Pair<'a>>,
+    own: &[Pair<'a>],
+    user: impl Iterator<Item = Pair<'a>>,
 ) {
-    for (i, pair) in pairs.enumerate() {
-        if i > 0 {
-            out.push('&');
+    let mut first = true;
+    let mut user = user.peekable();
+    for mine in own.iter().filter(|p| p.present) {
+        while let Some(theirs) = user.next_if(|u| key_order(u.key, mine.key).is_lt()) {
+            write_pair(out, feed, &theirs, &mut first);
+        }
+        write_pair(out, feed, mine, &mut first);
+    }
+    for theirs in user {
+        write_pair(out, feed, &theirs, &mut first);
+    }
+}
+
+#[inline(always)]
+fn write_pair<M: hmac::Mac>(
+    out: &mut Out,
+    feed: &mut MacFeed<M>,
+    pair: &Pair<'_>,
+    first: &mut bool,
+) {
+    if let Some((url, mac)) = pair.head {
+        // Skip the leading `&` (one byte in the URL, three in the MAC) on the first pair.
+        let (u, m) = if *first { (1, 3) } else { (0, 0) };
+        out.push(url.as_bytes().get(u..).unwrap_or_default());
+        feed.push(mac.as_bytes().get(m..).unwrap_or_default());
+    } else {
+        if !*first {
+            out.push(b"&");
             feed.push(b"%26");
         }
-        if pair.literal {
-            put_literal(out, feed, pair.key);
-            out.push('=');
-            feed.push(b"%3D");
-            put_literal(out, feed, pair.value);
+        if pair.key_plain {
+            put_plain(out, feed, pair.key.as_bytes());
         } else {
             put_twice(out, feed, pair.key);
-            out.push('=');
-            feed.push(b"%3D");
-            put_twice(out, feed, pair.value);
+        }
+        out.push(b"=");
+        feed.push(b"%3D");
+    }
+    *first = false;
+    match pair.value {
+        Text::Plain(s) => put_plain(out, feed, s.as_bytes()),
+        Text::Escape(s) => put_twice(out, feed, s),
+        Text::Ready { url, mac } => {
+            out.push(url);
+            feed.push(mac);
         }
     }
 }
 
 /// Text with nothing to escape is the same in both encodings.
 #[inline]
-fn put_literal<M: hmac::Mac>(out: &mut String, feed: &mut MacFeed<M>, s: &str) {
-    out.push_str(s);
-    feed.push(s.as_bytes());
+fn put_plain<M: hmac::Mac>(out: &mut Out, feed: &mut MacFeed<M>, bytes: &[u8]) {
+    out.push(bytes);
+    feed.push(bytes);
 }
 
 /// Encodes `s` into `out`, and feeds the MAC the encoding of that encoding: literal runs are the
 /// same in both, and an escape `%XX` becomes `%25XX`.
 #[inline]
-fn put_twice<M: hmac::Mac>(out: &mut String, feed: &mut MacFeed<M>, s: &str) {
+fn put_twice<M: hmac::Mac>(out: &mut Out, feed: &mut MacFeed<M>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if is_unreserved(b) {
             continue;
         }
-        if let Some(run) = s.get(start..i) {
-            out.push_str(run);
-            feed.push(run.as_bytes());
-        }
+        put_plain(out, feed, bytes.get(start..i).unwrap_or_default());
         let hi = HEX_UPPER[usize::from(b >> 4)];
         let lo = HEX_UPPER[usize::from(b & 0x0F)];
-        out.push('%');
-        out.push(char::from(hi));
-        out.push(char::from(lo));
+        out.push(&[b'%', hi, lo]);
         feed.push(&[b'%', b'2', b'5', hi, lo]);
         start = i + 1;
     }
-    if let Some(run) = s.get(start..) {
-        out.push_str(run);
-        feed.push(run.as_bytes());
-    }
+    put_plain(out, feed, bytes.get(start..).unwrap_or_default());
 }
 
 /// Signs a fully assembled parameter list, as the vectors give it: every parameter but
@@ -244,18 +376,24 @@ fn put_twice<M: hmac::Mac>(out: &mut String, feed: &mut MacFeed<M>, s: &str) {
 /// This is for conformance checks and custom transports that build their own parameter list;
 /// [`crate::sign`] is the way to sign a request.
 pub fn sign_params(method: &str, params: &[(&str, &str)], access_key_secret: &str) -> V1Parts {
-    let mut pairs: Vec<(&str, &str)> = params.to_vec();
-    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut pairs: Vec<Pair<'_>> = params
+        .iter()
+        .map(|&(k, v)| Pair {
+            key: k,
+            head: None,
+            key_plain: false,
+            value: Text::Escape(v),
+            present: true,
+        })
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.key.cmp(b.key));
     let creds = crate::Credentials::new("", access_key_secret);
     let mut feed = MacFeed::new(creds.v1_mac());
     feed.push(method.as_bytes());
     feed.push(b"&%2F&");
-    let mut canonical_query = String::with_capacity(encoded_bound(pairs.iter().copied()));
-    write_canonical(
-        &mut canonical_query,
-        &mut feed,
-        pairs.iter().map(|&(k, v)| Pair::new(k, v, false)),
-    );
+    let mut canonical = Out::with_capacity(pairs.iter().map(Pair::bound).sum());
+    write_canonical(&mut canonical, &mut feed, &pairs, std::iter::empty());
+    let canonical_query = canonical.into_string();
     let signature = base64::engine::general_purpose::STANDARD.encode(feed.finish());
     let string_to_sign = format!("{method}&%2F&{}", crate::percent::Encoded(&canonical_query));
     V1Parts {
