@@ -90,28 +90,44 @@ impl std::error::Error for ParamError {}
 /// assert_eq!(keys, ["InstanceId", "Description", "Tag.1.Key", "Tag.1.Value", "Tag.2.Key", "Tag.2.Value"]);
 /// # Ok::<(), rkvstore_core::ParamError>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Params {
     entries: Vec<Entry>,
+    /// Every value that is not a constant, back to back; entries point into it. One buffer for
+    /// all values keeps building a typed request at two allocations however many it sets.
+    text: String,
 }
 
 /// One parameter.
 #[derive(Clone, Debug)]
-pub(crate) struct Entry {
-    pub(crate) key: Cow<'static, str>,
-    pub(crate) value: Cow<'static, str>,
+struct Entry {
+    key: Cow<'static, str>,
+    value: Value,
     /// Key and value are known to hold only unreserved characters (they were validated), so
     /// the signer copies them without scanning for characters to escape.
-    pub(crate) plain: bool,
+    plain: bool,
 }
 
-impl PartialEq for Entry {
+#[derive(Clone, Debug)]
+enum Value {
+    Static(&'static str),
+    /// A range of `Params::text`.
+    Text(std::ops::Range<usize>),
+}
+
+impl PartialEq for Params {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key && self.value == other.value
+        self.iter().eq(other.iter())
     }
 }
 
-impl Eq for Entry {}
+impl Eq for Params {}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
 
 impl Params {
     /// No parameters.
@@ -123,6 +139,15 @@ impl Params {
     pub fn with_capacity(n: usize) -> Self {
         Params {
             entries: Vec::with_capacity(n),
+            text: String::new(),
+        }
+    }
+
+    /// Room for `n` parameters whose values take `bytes` bytes in all.
+    pub(crate) fn with_capacity_bytes(n: usize, bytes: usize) -> Self {
+        Params {
+            entries: Vec::with_capacity(n),
+            text: String::with_capacity(bytes),
         }
     }
 
@@ -130,40 +155,9 @@ impl Params {
     pub fn insert(
         &mut self,
         key: impl Into<Cow<'static, str>>,
-        value: impl Into<String>,
+        value: impl AsRef<str>,
     ) -> Result<&mut Self, ParamError> {
-        self.push(key.into(), Cow::Owned(value.into()), false)
-    }
-
-    /// Like [`Params::insert`] for a value already validated to hold only unreserved
-    /// characters (`A-Z a-z 0-9 - _ . ~`), under a constant name that is not reserved and not
-    /// yet set. Typed operations use it for their own fields, which meet all three by
-    /// construction, so the checks run in debug builds (and every test) only.
-    pub(crate) fn insert_plain(
-        &mut self,
-        key: &'static str,
-        value: impl Into<Cow<'static, str>>,
-    ) -> &mut Self {
-        let value = value.into();
-        debug_assert!(key
-            .bytes()
-            .chain(value.bytes())
-            .all(crate::percent::is_unreserved));
-        debug_assert!(!key.is_empty() && !RESERVED.contains(&key) && self.get(key).is_none());
-        self.entries.push(Entry {
-            key: Cow::Borrowed(key),
-            value,
-            plain: true,
-        });
-        self
-    }
-
-    fn push(
-        &mut self,
-        key: Cow<'static, str>,
-        value: Cow<'static, str>,
-        plain: bool,
-    ) -> Result<&mut Self, ParamError> {
+        let key = key.into();
         if key.is_empty() {
             return Err(ParamError::EmptyKey);
         }
@@ -177,15 +171,89 @@ impl Params {
                 key: key.into_owned(),
             });
         }
-        self.entries.push(Entry { key, value, plain });
+        let value = self.store(value.as_ref());
+        self.entries.push(Entry {
+            key,
+            value,
+            plain: false,
+        });
         Ok(self)
+    }
+
+    fn store(&mut self, value: &str) -> Value {
+        let start = self.text.len();
+        self.text.push_str(value);
+        Value::Text(start..self.text.len())
+    }
+
+    /// Like [`Params::insert`] for a value already validated to hold only unreserved
+    /// characters (`A-Z a-z 0-9 - _ . ~`), under a constant name that is not reserved and not
+    /// yet set. Typed operations use it for their own fields, which meet all three by
+    /// construction, so the checks run in debug builds (and every test) only.
+    pub(crate) fn insert_plain(&mut self, key: &'static str, value: &str) -> &mut Self {
+        let value = self.store(value);
+        self.push_plain(key, value)
+    }
+
+    /// [`Params::insert_plain`] for a constant value, which is not copied.
+    pub(crate) fn insert_plain_static(
+        &mut self,
+        key: &'static str,
+        value: &'static str,
+    ) -> &mut Self {
+        self.push_plain(key, Value::Static(value))
+    }
+
+    /// [`Params::insert_plain`] for a number, written in decimal straight into the buffer.
+    pub(crate) fn insert_plain_u64(&mut self, key: &'static str, n: u64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = n;
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let text = std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default();
+        let value = self.store(text);
+        self.push_plain(key, value)
+    }
+
+    fn push_plain(&mut self, key: &'static str, value: Value) -> &mut Self {
+        debug_assert!(!key.is_empty() && !RESERVED.contains(&key) && self.get(key).is_none());
+        self.entries.push(Entry {
+            key: Cow::Borrowed(key),
+            value,
+            plain: true,
+        });
+        debug_assert!(self
+            .entries
+            .last()
+            .map(|e| self.value(e))
+            .unwrap_or_default()
+            .bytes()
+            .chain(key.bytes())
+            .all(crate::percent::is_unreserved));
+        self
+    }
+
+    fn value<'a>(&'a self, e: &'a Entry) -> &'a str {
+        match &e.value {
+            Value::Static(s) => s,
+            Value::Text(r) => self.text.get(r.clone()).unwrap_or_default(),
+        }
     }
 
     /// Sets `key` when `value` is `Some`; `None` leaves the parameter unset.
     pub fn insert_opt(
         &mut self,
         key: impl Into<Cow<'static, str>>,
-        value: Option<impl Into<String>>,
+        value: Option<impl AsRef<str>>,
     ) -> Result<&mut Self, ParamError> {
         match value {
             Some(v) => self.insert(key, v),
@@ -194,7 +262,7 @@ impl Params {
     }
 
     /// Sets a repeated parameter: `Prefix.1`, `Prefix.2`, … (1-based, as the API numbers them).
-    pub fn insert_list<V: Into<String>>(
+    pub fn insert_list<V: AsRef<str>>(
         &mut self,
         prefix: &str,
         values: impl IntoIterator<Item = V>,
@@ -206,7 +274,7 @@ impl Params {
     }
 
     /// Sets a list of key/value pairs: `Prefix.1.Key`, `Prefix.1.Value`, … (1-based).
-    pub fn insert_pairs<K: Into<String>, V: Into<String>>(
+    pub fn insert_pairs<K: AsRef<str>, V: AsRef<str>>(
         &mut self,
         prefix: &str,
         pairs: impl IntoIterator<Item = (K, V)>,
@@ -224,19 +292,19 @@ impl Params {
         self.entries
             .iter()
             .find(|e| e.key == key)
-            .map(|e| e.value.as_ref())
+            .map(|e| self.value(e))
     }
 
     /// The parameters in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.entries
-            .iter()
-            .map(|e| (e.key.as_ref(), e.value.as_ref()))
+        self.entries.iter().map(|e| (e.key.as_ref(), self.value(e)))
     }
 
-    /// The entries, for the signer's index sort.
-    pub(crate) fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// Parameter `i` in insertion order: key, value, and whether both are known to need no
+    /// escaping. For the signer, which sorts indices.
+    pub(crate) fn entry(&self, i: usize) -> Option<(&str, &str, bool)> {
+        let e = self.entries.get(i)?;
+        Some((&e.key, self.value(e), e.plain))
     }
 
     /// How many parameters are set.

@@ -164,7 +164,7 @@ impl RpcRequest {
     pub fn param(
         mut self,
         key: impl Into<Cow<'static, str>>,
-        value: impl Into<String>,
+        value: impl AsRef<str>,
     ) -> Result<Self, ParamError> {
         self.params.insert(key, value)?;
         Ok(self)

@@ -51,7 +51,7 @@ impl Operation for CreateBackup {
     fn params(&self) -> Result<Params, ParamError> {
         validate::instance_id(&self.instance_id)?;
         let mut p = Params::with_capacity(2);
-        p.insert_plain("InstanceId", self.instance_id.clone());
+        p.insert_plain("InstanceId", &self.instance_id);
         if let Some(days) = self.backup_retention_period {
             if days != -1 && !(7..=730).contains(&days) {
                 return Err(ParamError::Invalid {
@@ -62,7 +62,7 @@ impl Operation for CreateBackup {
                 });
             }
             // Digits and a minus sign: nothing to escape.
-            p.insert_plain("BackupRetentionPeriod", days.to_string());
+            p.insert_plain("BackupRetentionPeriod", &days.to_string());
         }
         owner_params(&mut p, &self.owner)?;
         Ok(p)

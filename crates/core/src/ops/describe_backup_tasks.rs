@@ -68,19 +68,16 @@ impl Operation for DescribeBackupTasks {
 
     fn params(&self) -> Result<Params, ParamError> {
         validate::instance_id(&self.instance_id)?;
-        let mut p = Params::with_capacity(
-            1 + usize::from(self.region_id.is_some())
-                + usize::from(self.backup_job_id.is_some())
-                + usize::from(self.job_mode.is_some()),
-        );
+        let region_len = self.region_id.as_ref().map_or(0, String::len);
+        let mut p = Params::with_capacity_bytes(4, self.instance_id.len() + region_len + 20);
         // Validated IDs, digits and enum names hold nothing to escape.
-        p.insert_plain("InstanceId", self.instance_id.clone());
+        p.insert_plain("InstanceId", &self.instance_id);
         if let Some(region) = &self.region_id {
             validate::region_id(region)?;
-            p.insert_plain("RegionId", region.clone());
+            p.insert_plain("RegionId", region);
         }
         if let Some(id) = self.backup_job_id {
-            p.insert_plain("BackupJobId", super::decimal(id));
+            p.insert_plain_u64("BackupJobId", id);
         }
         if let Some(mode) = &self.job_mode {
             // An `Other` value is only sent if it is a known mode in another spelling.
@@ -90,7 +87,7 @@ impl Operation for DescribeBackupTasks {
                     .as_static()
                     .unwrap_or_default(),
             };
-            p.insert_plain("JobMode", mode);
+            p.insert_plain_static("JobMode", mode);
         }
         owner_params(&mut p, &self.owner)?;
         Ok(p)

@@ -37,23 +37,6 @@ pub trait Operation {
     }
 }
 
-/// `n` in decimal, without the formatting machinery (this runs for every signed request).
-fn decimal(mut n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    String::from_utf8_lossy(digits.get(at..).unwrap_or_default()).into_owned()
-}
-
 /// Adds the four owner parameters every R-kvstore action accepts.
 fn owner_params(p: &mut Params, owner: &Owner) -> Result<(), ParamError> {
     p.insert_opt("OwnerId", owner.owner_id.map(|v| v.to_string()))?;
@@ -64,16 +47,6 @@ fn owner_params(p: &mut Params, owner: &Owner) -> Result<(), ParamError> {
     )?;
     p.insert_opt("ResourceOwnerAccount", owner.resource_owner_account.clone())?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimal_matches_display() {
-        for n in [0, 7, 10, 99, 100, 116_234_567, u64::MAX] {
-            assert_eq!(super::decimal(n), n.to_string());
-        }
-    }
 }
 
 /// The owner parameters (`OwnerId`, `OwnerAccount`, `ResourceOwnerId`,

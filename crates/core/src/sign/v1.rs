@@ -12,7 +12,6 @@ use base64::Engine;
 use super::bytes::Out;
 use super::feed::MacFeed;
 use super::{Canonical, SignedRequest, SigningParams};
-use crate::params::Entry;
 use crate::percent::{encode_pairs_into, is_unreserved};
 use crate::request::{Placement, RpcRequest};
 use crate::time::ISO8601_LEN;
@@ -70,15 +69,15 @@ impl<'a> Pair<'a> {
         }
     }
 
-    fn from_entry(e: &'a Entry) -> Self {
+    fn from_entry((key, value, plain): (&'a str, &'a str, bool)) -> Self {
         Pair {
-            key: &e.key,
+            key,
             head: None,
-            key_plain: e.plain,
-            value: if e.plain {
-                Text::Plain(&e.value)
+            key_plain: plain,
+            value: if plain {
+                Text::Plain(value)
             } else {
-                Text::Escape(&e.value)
+                Text::Escape(value)
             },
             present: true,
         }
@@ -143,7 +142,7 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
     ];
 
     // The caller's parameters are sorted as indices, which are cheap to move and to set up.
-    let params = req.params().entries();
+    let params = req.params();
     let mut stack = [0u16; STACK_PARAMS];
     let mut heap = Vec::new();
     let order: &mut [u16] = if params.len() <= STACK_PARAMS {
@@ -161,13 +160,13 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
         heap.extend(0..n);
         &mut heap
     };
-    let key = |i: u16| params.get(usize::from(i)).map_or("", |e| e.key.as_ref());
+    let key = |i: u16| params.entry(usize::from(i)).map_or("", |(k, _, _)| k);
     // `str` orders by bytes, which is the order both SDKs sort in.
     order.sort_unstable_by(|&a, &b| key_order(key(a), key(b)));
     let user = || {
         order
             .iter()
-            .filter_map(|&i| params.get(usize::from(i)).map(Pair::from_entry))
+            .filter_map(|&i| params.entry(usize::from(i)).map(Pair::from_entry))
     };
 
     let method = req.method().as_str();
