@@ -31,8 +31,13 @@ fn time(ns: f64) -> String {
     }
 }
 
-pub fn run() -> Result<(), String> {
-    sh(&mut cargo(&["bench", "-p", "rkvstore-benches"]))?;
+/// `cargo xtask bench [--report]`: with `--report`, only the table from the last run.
+pub fn run(args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        None => sh(&mut cargo(&["bench", "-p", "rkvstore-benches"]))?,
+        Some("--report") => {}
+        Some(other) => return Err(format!("unknown bench option {other:?}; use --report")),
+    }
     let base = root().join("target").join("criterion");
     let get = |path: &str| median(&base.join(path));
     println!(
@@ -43,6 +48,7 @@ pub fn run() -> Result<(), String> {
         "sign/sign_v1",
         "sign/sign_v1_prebuilt",
         "sign/hmac_floor",
+        "sign/hmac_floor_prekeyed",
         "sign/naive_baseline",
         "sign/sign_v3",
         "parse_json/typed/1",
@@ -79,6 +85,11 @@ pub fn run() -> Result<(), String> {
         println!(
             "naive_baseline / sign_v1    = {naive:.2}x  (target >= 4x: {})",
             ok(naive >= 4.0)
+        );
+    }
+    if let Some(r) = ratio("sign/sign_v1", "sign/hmac_floor_prekeyed") {
+        println!(
+            "sign_v1 / hmac_floor_prekeyed = {r:.2}x  (the floor with its key schedule done once)"
         );
     }
     for n in ["1", "1000"] {

@@ -2,7 +2,8 @@
 //!
 //! - `ci`: format check, clippy with warnings denied, the README's test command, and builds of
 //!   the benchmarks and fuzz targets;
-//! - `bench`: the criterion benchmarks, then a short table of the headline figures and ratios;
+//! - `bench [--report]`: the criterion benchmarks, then a short table of the headline figures
+//!   and ratios (`--report`: the table of the last run only);
 //! - `fuzz [TARGET] [--time SECS]`: installs cargo-fuzz when missing and runs one or all targets.
 
 // A binary: `pub` only marks what other modules use.
@@ -15,13 +16,13 @@ mod fuzz;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask ci | bench | fuzz [TARGET] [--time SECS]";
+const USAGE: &str = "usage: cargo xtask ci | bench [--report] | fuzz [TARGET] [--time SECS]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         _ => Err(USAGE.to_owned()),
     };
