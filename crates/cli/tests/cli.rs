@@ -43,6 +43,15 @@ impl Env {
         c
     }
 
+    /// `rkvstore` with the test STS credentials in the environment and an empty HOME.
+    fn sts(&self) -> Command {
+        let mut c = self.bare();
+        c.env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.cli")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN);
+        c
+    }
+
     /// `rkvstore` with no credentials anywhere.
     fn bare(&self) -> Command {
         let mut c = Command::cargo_bin("rkvstore").unwrap();
@@ -181,20 +190,15 @@ fn wire_formats_and_signature_versions_give_identical_json() {
 #[test]
 fn sts_from_the_environment_and_a_profile_from_a_config_file() {
     let env = setup();
-    let r = run(env
-        .bare()
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.cli")
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-        .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
-        .args([
-            "--endpoint",
-            &env.emu.url(),
-            "--output",
-            "json",
-            "backup-tasks",
-            "--instance-id",
-            "r-cli",
-        ]));
+    let r = run(env.sts().args([
+        "--endpoint",
+        &env.emu.url(),
+        "--output",
+        "json",
+        "backup-tasks",
+        "--instance-id",
+        "r-cli",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     let dir = env.home.path().join(".aliyun");
@@ -241,21 +245,16 @@ fn sts_from_the_environment_and_a_profile_from_a_config_file() {
 fn dry_run_shows_the_request_and_never_a_secret() {
     let env = setup();
     for version in ["v1", "v3"] {
-        let r = run(env
-            .bare()
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.cli")
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-            .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
-            .args([
-                "--region",
-                "cn-hangzhou",
-                "--signature-version",
-                version,
-                "--dry-run",
-                "backup",
-                "--instance-id",
-                "r-cli",
-            ]));
+        let r = run(env.sts().args([
+            "--region",
+            "cn-hangzhou",
+            "--signature-version",
+            version,
+            "--dry-run",
+            "backup",
+            "--instance-id",
+            "r-cli",
+        ]));
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(
             r.stdout.starts_with("POST https://r-kvstore.aliyuncs.com/"),
@@ -558,21 +557,16 @@ fn backup_without_wait_in_table_and_json() {
 #[test]
 fn verbose_summaries_are_redacted() {
     let env = setup();
-    let r = run(env
-        .bare()
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.cli")
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-        .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
-        .args([
-            "-v",
-            "--endpoint",
-            &env.emu.url(),
-            "--output",
-            "json",
-            "backup-tasks",
-            "--instance-id",
-            "r-cli",
-        ]));
+    let r = run(env.sts().args([
+        "-v",
+        "--endpoint",
+        &env.emu.url(),
+        "--output",
+        "json",
+        "backup-tasks",
+        "--instance-id",
+        "r-cli",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr.contains("rkvstore: → POST http://127.0.0.1:"),

@@ -194,10 +194,8 @@ pub(super) fn sign(req: &RpcRequest, sp: &SigningParams<'_>) -> Result<SignedReq
             write_canonical(&mut canonical, &mut feed, &own, user());
             let mut url = Out::with_capacity(prefix_len + own_bound + SIGNATURE_ROOM);
             push_prefix(&mut url, req);
-            let mut scratch = MacFeed::new(creds.v1_mac());
-            // The URL carries the signer's parameters only; the same writer makes them, and the
-            // MAC it feeds on the side is not used.
-            write_canonical(&mut url, &mut scratch, &own, std::iter::empty());
+            // The URL carries only the signer's parameters; the caller's go in the body.
+            write_url_only(&mut url, &own);
             let mut body = String::with_capacity(user_bound);
             encode_pairs_into(&mut body, req.params().iter());
             (url, body, Canonical::Owned(canonical.into_string()))
@@ -282,6 +280,23 @@ fn put_once(out: &mut Out, bytes: &[u8]) {
         start = i + 1;
     }
     out.push(bytes.get(start..).unwrap_or_default());
+}
+
+/// Writes the signer's pairs as `k=v&k=v…`, encoded once, into `url` alone (the form-body case,
+/// where the canonical query is written separately).
+fn write_url_only(url: &mut Out, own: &[Pair<'_>]) {
+    for (i, pair) in own.iter().filter(|p| p.present).enumerate() {
+        if i > 0 {
+            url.push(b"&");
+        }
+        url.push(pair.key.as_bytes());
+        url.push(b"=");
+        match pair.value {
+            Text::Plain(s) => url.push(s.as_bytes()),
+            Text::Escape(s) => put_once(url, s.as_bytes()),
+            Text::Ready { url: ready, .. } => url.push(ready),
+        }
+    }
 }
 
 /// Writes `k=v&k=v…` encoded into `out` and, encoded once more, into the MAC: the signer's
