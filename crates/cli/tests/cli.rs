@@ -95,6 +95,12 @@ fn run(c: &mut Command) -> Run {
     run
 }
 
+/// Asserts that `text` contains `needle`, showing all of `text` when it does not.
+#[track_caller]
+fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} is missing from:\n{text}");
+}
+
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -234,11 +240,7 @@ fn sts_from_the_environment_and_a_profile_from_a_config_file() {
         "r-cli",
     ]));
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("InvalidAccessKeyId.NotFound"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "InvalidAccessKeyId.NotFound");
 }
 
 #[test]
@@ -261,8 +263,8 @@ fn dry_run_shows_the_request_and_never_a_secret() {
             "{}",
             r.stdout
         );
-        assert!(r.stdout.contains("string to sign:"), "{}", r.stdout);
-        assert!(r.stdout.contains("** REDACTED **"), "{}", r.stdout);
+        assert_has(&r.stdout, "string to sign:");
+        assert_has(&r.stdout, "** REDACTED **");
         for secret in [SECRET, TOKEN, "DO-NOT-PRINT"] {
             assert!(
                 !r.stdout.contains(secret) && !r.stderr.contains(secret),
@@ -400,11 +402,7 @@ fn wait_timeout_exits_4_naming_the_last_status() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("last status Uploading at 20%"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "last status Uploading at 20%");
 }
 
 #[test]
@@ -445,7 +443,7 @@ fn call_accepts_tricky_values() {
         "x",
     ]));
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("go before the command"), "{}", r.stderr);
+    assert_has(&r.stderr, "go before the command");
 }
 
 #[test]
@@ -466,7 +464,7 @@ fn local_endpoint_runs_the_whole_workflow_without_credentials() {
         json(&r.stdout)["BackupJobs"][0]["BackupProgressStatus"],
         "Finished"
     );
-    assert!(r.stderr.contains("Finished 100%"), "{}", r.stderr);
+    assert_has(&r.stderr, "Finished 100%");
 }
 
 #[test]
@@ -478,11 +476,7 @@ fn usage_and_configuration_errors() {
         .cmd()
         .args(["backup", "--instance-id", "r-cli", "--retention-days", "3"]));
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("retention is 7 to 730 days"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "retention is 7 to 730 days");
     let r = run(env.bare().args([
         "--region",
         "cn-hangzhou",
@@ -491,11 +485,7 @@ fn usage_and_configuration_errors() {
         "r-cli",
     ]));
     assert_eq!(r.code, 3);
-    assert!(
-        r.stderr.contains("no Alibaba Cloud credentials found"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "no Alibaba Cloud credentials found");
     let r = run(env
         .bare()
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "a")
@@ -568,22 +558,14 @@ fn verbose_summaries_are_redacted() {
         "r-cli",
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("rkvstore: → POST http://127.0.0.1:"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("rkvstore: ← HTTP 200"), "{}", r.stderr);
+    assert_has(&r.stderr, "rkvstore: → POST http://127.0.0.1:");
+    assert_has(&r.stderr, "rkvstore: ← HTTP 200");
     assert!(
         r.stderr
             .contains("credentials from environment variables ALIBABA_CLOUD_*"),
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("SecurityToken=** REDACTED **"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "SecurityToken=** REDACTED **");
     assert!(!r.stderr.contains("DO-NOT-PRINT"), "{}", r.stderr);
 }

@@ -59,14 +59,12 @@ fn raw(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply 
 }
 
 fn signed(
-    emu: &Emulator,
     req: RpcRequest,
     creds: &Credentials,
     time: Timestamp,
     nonce: &str,
     version: SignatureVersion,
 ) -> Reply {
-    let _ = emu;
     let s = sign(
         &req,
         &SigningParams {
@@ -92,7 +90,6 @@ fn format_decides_the_body_and_content_type() {
     let emu = emulator();
     let creds = Credentials::new("id", "secret");
     let json = signed(
-        &emu,
         describe(&emu, "r-a"),
         &creds,
         now(),
@@ -105,7 +102,6 @@ fn format_decides_the_body_and_content_type() {
     );
     assert!(json.body.starts_with('{'), "{}", json.body);
     let xml = signed(
-        &emu,
         describe(&emu, "r-a").with_format(Format::Xml),
         &creds,
         now(),
@@ -123,7 +119,6 @@ fn format_decides_the_body_and_content_type() {
     );
     // Signature v3 answers JSON.
     let v3 = signed(
-        &emu,
         describe(&emu, "r-a").with_format(Format::Xml),
         &creds,
         now(),
@@ -133,7 +128,6 @@ fn format_decides_the_body_and_content_type() {
     assert_eq!(v3.content_type, "application/json;charset=utf-8");
     // A form body is read and signed like the query.
     let form = signed(
-        &emu,
         describe(&emu, "r-a").with_form_body(),
         &creds,
         now(),
@@ -142,7 +136,6 @@ fn format_decides_the_body_and_content_type() {
     );
     assert_eq!(form.status, 200, "{}", form.body);
     let get = signed(
-        &emu,
         describe(&emu, "r-a").with_method(Method::Get),
         &creds,
         now(),
@@ -205,7 +198,6 @@ fn authentication_failures_use_the_service_codes() {
     let cases: Vec<(Reply, u16, &str)> = vec![
         (
             signed(
-                &emu,
                 describe(&emu, "r-a"),
                 &Credentials::new("nobody", "secret"),
                 now(),
@@ -217,7 +209,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 describe(&emu, "r-a"),
                 &Credentials::new("id", "wrong"),
                 now(),
@@ -229,7 +220,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 describe(&emu, "r-a"),
                 &Credentials::new("id", "wrong"),
                 now(),
@@ -241,7 +231,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 describe(&emu, "r-a"),
                 &good,
                 now().offset(-16 * 60),
@@ -253,7 +242,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 describe(&emu, "r-a"),
                 &good,
                 now().offset(16 * 60),
@@ -265,7 +253,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 describe(&emu, "r-nosuch"),
                 &good,
                 now(),
@@ -277,7 +264,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 RpcRequest::new(
                     Endpoint::parse(&emu.url()).unwrap(),
                     "2015-01-01",
@@ -294,7 +280,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 RpcRequest::new(
                     Endpoint::parse(&emu.url()).unwrap(),
                     "2015-01-01",
@@ -311,7 +296,6 @@ fn authentication_failures_use_the_service_codes() {
         ),
         (
             signed(
-                &emu,
                 RpcRequest::new(
                     Endpoint::parse(&emu.url()).unwrap(),
                     "2014-05-26",
@@ -371,7 +355,6 @@ fn a_nonce_is_accepted_once() {
     let emu = emulator();
     let creds = Credentials::new("id", "secret");
     let first = signed(
-        &emu,
         describe(&emu, "r-a"),
         &creds,
         now(),
@@ -380,7 +363,6 @@ fn a_nonce_is_accepted_once() {
     );
     assert_eq!(first.status, 200);
     let again = signed(
-        &emu,
         describe(&emu, "r-a"),
         &creds,
         now(),
@@ -398,7 +380,6 @@ fn errors_in_xml_have_the_error_shape() {
     let emu = emulator();
     let creds = Credentials::new("id", "secret");
     let r = signed(
-        &emu,
         describe(&emu, "r-nosuch").with_format(Format::Xml),
         &creds,
         now(),
