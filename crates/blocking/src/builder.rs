@@ -152,6 +152,12 @@ impl Builder {
         if let Some(r) = &region {
             rkvstore_core::validate::region_id(r)?;
         }
+        // A region the service is not known to have is sent anyway (new regions appear), but
+        // when its host then does not resolve, the error says which region was meant.
+        let unresolved_hint = match (&self.endpoint, &region) {
+            (None, Some(r)) => rkvstore_core::regions::unknown_region(r),
+            _ => None,
+        };
         let endpoint = match (&self.endpoint, &region) {
             (Some(e), _) => Endpoint::parse(e).map_err(rkvstore_core::Error::from)?,
             (None, Some(r)) => Endpoint::resolve(r, self.network)?,
@@ -174,7 +180,8 @@ impl Builder {
             &ua,
             self.max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-        );
+        )
+        .unresolved_hint(unresolved_hint);
         Ok(Client {
             inner: Arc::new(Inner {
                 credentials: resolved.credentials,

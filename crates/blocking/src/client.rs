@@ -4,14 +4,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rkvstore_core::response::{parse_error_body, parse_success};
+use rkvstore_core::response::{read_answer, Shape};
 use rkvstore_core::retry::{parse_retry_after, Decision, Failure, GiveUp, RetryPolicy};
 use rkvstore_core::{
     sign, CreateBackup, CreateBackupResponse, Credentials, DescribeBackupTasks,
     DescribeBackupTasksResponse, Endpoint, Format, Operation, Params, RpcRequest, SignatureVersion,
     SignedRequest, SigningParams, Timestamp, VERSION,
 };
-use serde::de::DeserializeOwned;
 
 use crate::builder::Builder;
 use crate::credentials::Source;
@@ -25,6 +24,18 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default cap on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
+
+/// The largest clock difference the client corrects by itself. Beyond it (a clock days away)
+/// the client stops with [`Error::ClockSkew`] rather than sign with the server's idea of time.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(24 * 3600);
+
+/// This machine's clock, in seconds since the Unix epoch (0 before it).
+fn local_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
 
 /// A callback for one-line, redacted descriptions of what the client does (`--verbose`).
 pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
@@ -161,11 +172,7 @@ impl Client {
     }
 
     fn now(&self) -> Timestamp {
-        let local = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        Timestamp::from_unix(local + self.inner.skew.load(Ordering::Relaxed))
+        Timestamp::from_unix(local_unix()).offset(self.inner.skew.load(Ordering::Relaxed))
     }
 
     fn log(&self, line: impl FnOnce() -> String) {
@@ -175,11 +182,7 @@ impl Client {
     }
 
     /// Sends `request` with retries and parses the answer as `T`.
-    pub fn send<T: DeserializeOwned>(
-        &self,
-        request: &RpcRequest,
-        idempotent: bool,
-    ) -> Result<T, Error> {
+    pub fn send<T: Shape>(&self, request: &RpcRequest, idempotent: bool) -> Result<T, Error> {
         let mut attempt = 1u32;
         let mut skew_corrected = false;
         loop {
@@ -203,16 +206,18 @@ impl Client {
                             started.elapsed().as_millis()
                         )
                     });
-                    if (200..300).contains(&answer.status) {
-                        return parse_success(&answer.body, signed.response_format())
-                            .map_err(|e| self.with_diagnosis(e.into(), &signed));
+                    // A 2xx answer is a success only if it has the operation's shape; a body
+                    // carrying `Code` is an API error whatever the status.
+                    let error: Error = match read_answer(&signed, answer.status, &answer.body) {
+                        Ok(value) => return Ok(value),
+                        Err(e) => e.into(),
+                    };
+                    // A 2xx body that could not be read will not improve with a retry (an error
+                    // status with a proxy's page in place of an API error may: it goes on).
+                    if (200..300).contains(&answer.status) && !matches!(error, Error::Api(_)) {
+                        return Err(error);
                     }
-                    let error = self.with_diagnosis(
-                        parse_error_body(answer.status, &answer.body, signed.response_format())
-                            .into(),
-                        &signed,
-                    );
-                    if !skew_corrected && self.correct_skew(&error, &answer) {
+                    if !skew_corrected && self.correct_skew(&error, &answer)? {
                         skew_corrected = true;
                         continue;
                     }
@@ -262,29 +267,31 @@ impl Client {
         }
     }
 
-    fn with_diagnosis(&self, error: Error, signed: &SignedRequest) -> Error {
-        match error {
-            Error::Api(api) => Error::Api(Box::new(api.with_signature_check(signed))),
-            other => other,
-        }
-    }
-
-    /// On `InvalidTimeStamp.Expired`, learns the offset from the answer's `Date` header.
-    fn correct_skew(&self, error: &Error, answer: &Answer) -> bool {
+    /// On `InvalidTimeStamp.Expired`, learns the offset from the answer's `Date` header and
+    /// returns `true` to re-sign with it. A `Date` that is no date is ignored; one further away
+    /// than [`MAX_CLOCK_SKEW`] is an error: that is a wrong clock (or a hostile server), and
+    /// following it would sign every later request with a nonsense time.
+    fn correct_skew(&self, error: &Error, answer: &Answer) -> Result<bool, Error> {
         let expired = error
             .api()
             .is_some_and(|a| a.code == "InvalidTimeStamp.Expired");
         let Some(server) = answer.date.as_deref().and_then(Timestamp::parse_http_date) else {
-            return false;
+            return Ok(false);
         };
         if !expired {
-            return false;
+            return Ok(false);
         }
-        let local = self.now().unix() - self.inner.skew.load(Ordering::Relaxed);
-        let skew = server.unix() - local;
+        let local = Timestamp::from_unix(local_unix());
+        let skew = server.seconds_since(local).unwrap_or(i64::MAX);
+        if skew.unsigned_abs() > MAX_CLOCK_SKEW.as_secs() {
+            return Err(Error::ClockSkew {
+                server_time: server.to_string(),
+                skew_secs: skew,
+            });
+        }
         self.inner.skew.store(skew, Ordering::Relaxed);
         self.log(|| format!("  the service's clock is {skew:+} s from ours; re-signing with it"));
-        true
+        Ok(true)
     }
 
     /// The clock correction in use, in seconds.

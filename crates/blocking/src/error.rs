@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use rkvstore_core::escape::controls;
 use rkvstore_core::{ApiError, ParseError};
 
 use crate::credentials::CredentialsError;
@@ -64,6 +65,14 @@ pub enum Error {
         /// How long it was looked for.
         waited: Duration,
     },
+    /// The service's clock, from its `Date` header, is further from this machine's than the
+    /// client corrects by itself ([`crate::MAX_CLOCK_SKEW`]).
+    ClockSkew {
+        /// The service's time, `yyyy-MM-ddTHH:mm:ssZ`.
+        server_time: String,
+        /// Seconds the service's clock is ahead of this machine's (negative: behind).
+        skew_secs: i64,
+    },
     /// The last error after every attempt allowed was made.
     RetriesExhausted {
         /// Attempts made.
@@ -83,6 +92,21 @@ impl Error {
         }
     }
 
+    /// `true` when the request may have reached the service and run, so that a state-changing
+    /// action (a backup) may have started although an error is reported: a timeout or a lost
+    /// answer, a 5xx, an answer that could not be read. `false` when the request certainly did
+    /// not run: it was never sent or could not be built, or the service refused it (a 4xx API
+    /// error, throttling).
+    pub fn request_may_have_run(&self) -> bool {
+        match self {
+            Error::Transport { kind, .. } => *kind != TransportKind::NotSent,
+            Error::Api(api) => api.http_status >= 500,
+            Error::ResponseTooLarge { .. } | Error::Parse(_) => true,
+            Error::RetriesExhausted { last, .. } => last.request_may_have_run(),
+            _ => false,
+        }
+    }
+
     /// The failure itself, looking through [`Error::RetriesExhausted`].
     pub fn root(&self) -> &Error {
         match self {
@@ -97,11 +121,14 @@ impl fmt::Display for Error {
         match self {
             Error::Api(e) => e.fmt(f),
             Error::Invalid(e) => e.fmt(f),
-            Error::Transport { kind, message } => match kind {
-                TransportKind::NotSent => write!(f, "could not connect: {message}"),
-                TransportKind::NoAnswer => write!(f, "no answer from the endpoint: {message}"),
-                TransportKind::Timeout => write!(f, "timed out: {message}"),
-            },
+            Error::Transport { kind, message } => {
+                let message = controls(message);
+                match kind {
+                    TransportKind::NotSent => write!(f, "could not connect: {message}"),
+                    TransportKind::NoAnswer => write!(f, "no answer from the endpoint: {message}"),
+                    TransportKind::Timeout => write!(f, "timed out: {message}"),
+                }
+            }
             Error::Credentials(e) => e.fmt(f),
             Error::Config(msg) => f.write_str(msg),
             Error::ResponseTooLarge { limit } => write!(
@@ -121,7 +148,7 @@ impl fmt::Display for Error {
                     "backup job {job_id} did not finish within {}s",
                     waited.as_secs()
                 )?;
-                match (last_status, last_percent) {
+                match (last_status.as_deref().map(controls), last_percent) {
                     (Some(s), Some(p)) => write!(f, "; last status {s} at {p}%"),
                     (Some(s), None) => write!(f, "; last status {s}"),
                     _ => f.write_str("; the job was never seen"),
@@ -137,6 +164,20 @@ impl fmt::Display for Error {
                  DescribeBackupTasks within {}s; check the job ID",
                 waited.as_secs()
             ),
+            Error::ClockSkew {
+                server_time,
+                skew_secs,
+            } => {
+                let hours = skew_secs.unsigned_abs() / 3600;
+                let side = if *skew_secs > 0 { "ahead of" } else { "behind" };
+                write!(
+                    f,
+                    "the service's clock ({server_time}) is {hours} h {side} this machine's, \
+                     more than the {} h the client corrects by itself; set this machine's \
+                     clock right (NTP) and try again",
+                    crate::MAX_CLOCK_SKEW.as_secs() / 3600
+                )
+            }
             Error::RetriesExhausted { attempts, last } => {
                 write!(f, "{last} (gave up after {attempts} attempts)")
             }

@@ -28,6 +28,7 @@ mod builder;
 mod client;
 pub mod credentials;
 mod error;
+pub mod local_file;
 mod random;
 mod transport;
 mod wait;
@@ -35,6 +36,7 @@ mod wait;
 pub use builder::Builder;
 pub use client::{
     Client, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,
+    MAX_CLOCK_SKEW,
 };
 pub use error::{Error, TransportKind};
 pub use wait::WaitOptions;

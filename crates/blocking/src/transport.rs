@@ -18,6 +18,9 @@ pub(crate) struct Answer {
 pub(crate) struct Transport {
     agent: Agent,
     max_body: u64,
+    /// Added to the message when the host name does not resolve, such as "unknown region
+    /// cn-hangzu; did you mean cn-hangzhou?" when the host was made from a region ID.
+    unresolved_hint: Option<String>,
 }
 
 impl Transport {
@@ -35,7 +38,14 @@ impl Transport {
         Transport {
             agent: config.into(),
             max_body,
+            unresolved_hint: None,
         }
+    }
+
+    /// Sets what a failed name lookup adds to its message.
+    pub(crate) fn unresolved_hint(mut self, hint: Option<String>) -> Self {
+        self.unresolved_hint = hint;
+        self
     }
 
     pub(crate) fn send(&self, signed: &SignedRequest) -> Result<Answer, Error> {
@@ -51,7 +61,10 @@ impl Transport {
         let request = builder
             .body(signed.body().to_vec())
             .map_err(|e| Error::Config(format!("the request could not be built: {e}")))?;
-        let mut response = self.agent.run(request).map_err(|e| classify(e, signed))?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| self.classify(e, signed))?;
         let header = |name: &str| {
             response
                 .headers()
@@ -71,7 +84,7 @@ impl Transport {
                 ureq::Error::BodyExceedsLimit(_) => Error::ResponseTooLarge {
                     limit: self.max_body,
                 },
-                other => classify(other, signed),
+                other => self.classify(other, signed),
             })?;
         Ok(Answer {
             status,
@@ -80,6 +93,54 @@ impl Transport {
             body,
         })
     }
+}
+
+impl Transport {
+    /// Sorts a ureq error by what it says about the request: never sent, or fate unknown. The
+    /// message is redacted, in case it quotes the URL and with it a security token. A host name
+    /// that does not resolve is named, since it is usually a typo in a region or endpoint.
+    fn classify(&self, e: ureq::Error, signed: &SignedRequest) -> Error {
+        if is_unresolved(&e) {
+            let host = host_of(signed.url());
+            // The I/O error's own text, without ureq's "io: " in front of it.
+            let detail = match &e {
+                ureq::Error::Io(io) => io.to_string(),
+                ureq::Error::Timeout(_) => "the lookup timed out".to_owned(),
+                other => other.to_string(),
+            };
+            let mut message = format!("could not resolve host {host}: {detail}");
+            if let Some(hint) = &self.unresolved_hint {
+                message.push_str("; ");
+                message.push_str(hint);
+            }
+            return Error::Transport {
+                kind: TransportKind::NotSent,
+                message: signed.redact(&message),
+            };
+        }
+        classify(e, signed)
+    }
+}
+
+/// `true` for a failed name lookup. The standard library reports one as an I/O error of no
+/// stable kind whose text starts with the words below (on Unix; Windows gives WSAHOST_NOT_FOUND
+/// or WSANO_DATA), and ureq reports a lookup with no address as `HostNotFound`.
+fn is_unresolved(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::HostNotFound | ureq::Error::Timeout(ureq::Timeout::Resolve) => true,
+        ureq::Error::Io(io) => {
+            io.to_string()
+                .starts_with("failed to lookup address information")
+                || (cfg!(windows) && matches!(io.raw_os_error(), Some(11001 | 11004)))
+        }
+        _ => false,
+    }
+}
+
+/// The host (and port) of a URL, for messages.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest)
 }
 
 /// Sorts a ureq error by what it says about the request: never sent, or fate unknown. The
@@ -111,5 +172,68 @@ fn classify(e: ureq::Error, signed: &SignedRequest) -> Error {
     Error::Transport {
         kind,
         message: signed.redact(&e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_of_a_url() {
+        assert_eq!(
+            host_of("https://r-kvstore.aliyuncs.com/?A=1"),
+            "r-kvstore.aliyuncs.com"
+        );
+        assert_eq!(host_of("http://[::1]:80/"), "[::1]:80");
+        assert_eq!(host_of("http://h"), "h");
+    }
+
+    #[test]
+    fn lookup_failures_are_recognised() {
+        assert!(is_unresolved(&ureq::Error::HostNotFound));
+        assert!(is_unresolved(&ureq::Error::Timeout(ureq::Timeout::Resolve)));
+        let io = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert!(is_unresolved(&ureq::Error::Io(io)));
+        assert!(!is_unresolved(&ureq::Error::ConnectionFailed));
+    }
+
+    #[test]
+    fn a_failed_lookup_names_the_host_and_the_hint() {
+        use rkvstore_core::{
+            sign, Credentials, Endpoint, Network, RpcRequest, SignatureVersion, SigningParams,
+            Timestamp,
+        };
+        let endpoint = Endpoint::resolve("cn-hangzu", Network::Public).unwrap();
+        let request = RpcRequest::new(endpoint, "2015-01-01", "DescribeBackupTasks").unwrap();
+        let signed = sign(
+            &request,
+            &SigningParams {
+                credentials: &Credentials::new("id", "secret"),
+                time: Timestamp::from_unix(0),
+                nonce: "0123456789abcdef",
+                version: SignatureVersion::V1,
+            },
+        )
+        .unwrap();
+        let transport = Transport::new(Duration::from_secs(1), Duration::from_secs(1), "t", 10)
+            .unresolved_hint(rkvstore_core::regions::unknown_region("cn-hangzu"));
+        let io = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        match transport.classify(ureq::Error::Io(io), &signed) {
+            Error::Transport { kind, message } => {
+                assert_eq!(kind, TransportKind::NotSent);
+                assert_eq!(
+                    message,
+                    "could not resolve host r-kvstore.cn-hangzu.aliyuncs.com: failed to lookup \
+                     address information: Name or service not known; unknown region cn-hangzu; \
+                     did you mean cn-hangzhou?"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -99,6 +99,15 @@ impl Client {
                 }
             }
             if waited >= options.timeout {
+                // A job never seen at all is reported as missing, whichever limit came first:
+                // "not found" says more than "did not finish".
+                if let Some(missing) = job_ids.iter().find(|id| !last.contains_key(id)) {
+                    return Err(Error::JobNotFound {
+                        job_id: *missing,
+                        instance_id: instance_id.to_owned(),
+                        waited,
+                    });
+                }
                 let pending = job_ids
                     .iter()
                     .find(|id| !last.get(id).is_some_and(BackupJob::is_finished))

@@ -24,8 +24,8 @@ Examples:
 
 Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
 (/ ALIBABA_CLOUD_SECURITY_TOKEN), ~/.aliyun/config.json or ~/.alibabacloud/credentials.
-Exit status: 0 ok, 1 API or network error, 2 usage error, 3 configuration or credentials
-error, 4 wait timed out.";
+Exit status: 0 ok, 1 API, network or output error, 2 usage error, 3 configuration or
+credentials error, 4 wait timed out.";
 
 /// ApsaraDB for Redis (R-kvstore) backups from the command line.
 #[derive(Parser, Debug)]
@@ -187,7 +187,8 @@ pub struct WaitArgs {
     /// Poll until every job is Finished.
     #[arg(long)]
     pub wait: bool,
-    /// Seconds between polls [default: 5, or 0.5 with --endpoint local].
+    /// Seconds between polls, at least 0.5 except against a local emulator [default: 5, or 0.5
+    /// with --endpoint local].
     #[arg(long, value_name = "SECS", requires = "wait")]
     pub interval: Option<f64>,
     /// Give up after this many seconds (exit status 4).

@@ -105,9 +105,55 @@ impl Config {
         })
     }
 
+    /// `rkvstore` with the user's own `--endpoint`, `--region` and `--profile`, for a command
+    /// suggested in a message, shell-quoted and safe to print.
+    pub fn command_prefix(&self) -> String {
+        let mut out = String::from("rkvstore");
+        let mut flag = |name: &str, value: &str| {
+            out.push_str(" --");
+            out.push_str(name);
+            out.push(' ');
+            out.push_str(&shell_quote(value));
+        };
+        match &self.target {
+            Target::Resolved => {}
+            Target::Explicit(e) => flag("endpoint", e),
+            Target::Local => flag("endpoint", "local"),
+        }
+        if let Some(r) = &self.region {
+            flag("region", r);
+        }
+        if let Some(p) = &self.profile {
+            flag("profile", p);
+        }
+        out
+    }
+
     /// `true` for `--endpoint local`.
     pub fn is_local(&self) -> bool {
         self.target == Target::Local
+    }
+
+    /// `true` for an explicit endpoint on this machine's loopback interface (`localhost`,
+    /// `127.0.0.1`, `[::1]`), which is an emulator or a test double, never the service itself.
+    pub fn is_loopback(&self) -> bool {
+        let Target::Explicit(e) = &self.target else {
+            return false;
+        };
+        let Ok(endpoint) = rkvstore_blocking::core::Endpoint::parse(e) else {
+            return false;
+        };
+        let host = endpoint.host();
+        // The host without its port: `[::1]:80` keeps its brackets, `127.0.0.1:80` loses `:80`.
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if !port.contains(']') && !h.is_empty() && !h.ends_with(':') => h,
+            _ => host,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The client, and the emulator it talks to for `--endpoint local` (kept alive by the
@@ -129,7 +175,11 @@ impl Config {
             b = b.region(r);
         }
         if self.verbose {
-            b = b.logger(Arc::new(|line: &str| eprintln!("rkvstore: {line}")));
+            b = b.logger(Arc::new(|line: &str| {
+                // A line may quote an error from the network: no control character gets through.
+                let line = rkvstore_blocking::core::escape::controls(line);
+                crate::term::line(format_args!("rkvstore: {line}"));
+            }));
         }
         let mut emulator = None;
         match &self.target {
@@ -155,10 +205,10 @@ impl Config {
                     Failure::Config(format!("cannot start the local emulator: {e}"))
                 })?;
                 if self.verbose {
-                    eprintln!(
+                    crate::term::line(format_args!(
                         "rkvstore: local emulator at {} with instance r-demo",
                         emu.url()
-                    );
+                    ));
                 }
                 b = b.endpoint(emu.url()).credentials(creds);
                 emulator = Some(emu);
@@ -168,12 +218,22 @@ impl Config {
             Error::Credentials(_) | Error::Config(_) => Failure::Config(e.to_string()),
             other => Failure::Client(other),
         })?;
+        // A region missing from the built-in list may be a typo, or may be new: say so, and
+        // send anyway. The region ID was validated, so it is safe to print.
+        if let Some(unknown) = client
+            .region()
+            .and_then(rkvstore_blocking::core::regions::unknown_region)
+        {
+            crate::term::line(format_args!(
+                "warning: {unknown} (sending anyway: new regions appear)"
+            ));
+        }
         if self.verbose {
-            eprintln!(
+            crate::term::line(format_args!(
                 "rkvstore: endpoint {}, credentials from {}",
                 client.endpoint(),
                 client.credentials_source()
-            );
+            ));
         }
         Ok((client, emulator))
     }
@@ -188,4 +248,19 @@ impl Config {
             Err(e) => Err(Failure::Config(e.to_string())),
         }
     }
+}
+
+/// `value` as one shell word: as it is when that is safe, else in single quotes; control
+/// characters shown as escapes, since the result is printed for a person.
+fn shell_quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.,:/@%+=".contains(&b));
+    let quoted = if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    };
+    rkvstore_blocking::core::escape::controls(&quoted).into_owned()
 }

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use rkvstore_blocking::core::escape::controls;
 use rkvstore_blocking::core::ApiError;
 use rkvstore_blocking::Error;
 
@@ -14,6 +15,16 @@ pub enum Failure {
     Config(String),
     /// The client failed.
     Client(Error),
+    /// Stdout could not be written for a reason other than a closed pipe, such as a full disk
+    /// (exit 1). A closed pipe is no failure: the reader has what it wanted.
+    Output(std::io::Error),
+    /// A failure with advice on what to do next, printed after it (`hint: …`).
+    Hinted {
+        /// The failure.
+        failure: Box<Failure>,
+        /// What to do next; already safe to print.
+        hint: String,
+    },
 }
 
 impl From<Error> for Failure {
@@ -35,6 +46,8 @@ impl Failure {
         match self {
             Failure::Usage(_) => 2,
             Failure::Config(_) => 3,
+            Failure::Output(_) => 1,
+            Failure::Hinted { failure, .. } => failure.exit_code(),
             Failure::Client(e) => match e.root() {
                 Error::Invalid(_) => 2,
                 Error::Credentials(_) | Error::Config(_) => 3,
@@ -44,22 +57,27 @@ impl Failure {
         }
     }
 
-    /// The block printed on stderr.
+    /// The block printed on stderr. Text that came from the network (or from the user) is
+    /// shown with its control characters escaped, so that it cannot drive the terminal.
     pub fn render(&self) -> String {
         match self {
-            Failure::Usage(m) | Failure::Config(m) => format!("error: {m}\n"),
+            Failure::Usage(m) | Failure::Config(m) => format!("error: {}\n", controls(m)),
+            Failure::Output(e) => format!("error: cannot write the output: {e}\n"),
             Failure::Client(e) => match e.api() {
                 Some(api) => render_api(api, e),
-                None => format!("error: {e}\n"),
+                None => format!("error: {}\n", controls(&e.to_string())),
             },
+            Failure::Hinted { failure, hint } => {
+                format!("{}  hint: {}\n", failure.render(), controls(hint))
+            }
         }
     }
 }
 
 fn render_api(api: &ApiError, whole: &Error) -> String {
-    let mut out = format!("error: {}\n", api.code);
+    let mut out = format!("error: {}\n", controls(&api.code));
     let mut row = |label: &str, value: &str| {
-        let _ = writeln!(out, "  {label:<12} {value}");
+        let _ = writeln!(out, "  {label:<12} {}", controls(value));
     };
     row("message:", &api.message);
     if let Some(id) = &api.request_id {

@@ -12,6 +12,7 @@ mod config;
 mod failure;
 mod output;
 mod progress;
+mod term;
 
 use std::process::ExitCode;
 
@@ -25,13 +26,16 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("error: rkvstore hit an internal error{place}; please report it");
+        // Not eprintln!, which panics when stderr is closed: a panic inside the hook aborts.
+        term::last_words(&format!(
+            "error: rkvstore hit an internal error{place}; please report it\n"
+        ));
     }));
     let cli = args::Cli::parse();
     match std::panic::catch_unwind(move || commands::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(failure)) => {
-            eprint!("{}", failure.render());
+            term::last_words(&failure.render());
             ExitCode::from(failure.exit_code())
         }
         Err(_) => ExitCode::from(1),

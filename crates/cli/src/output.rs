@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use rkvstore_blocking::core::escape::controls;
 use rkvstore_blocking::core::BackupJob;
 use serde::Serialize;
 
@@ -38,6 +39,15 @@ pub fn jobs_table(out: &mut impl Write, instance: &str, jobs: &[BackupJob]) -> s
         ]);
     }
     let mut widths = [0usize; 6];
+    // Cells come from the network: control characters are shown as escapes, which also keeps
+    // the widths true.
+    for row in rows.iter_mut() {
+        for cell in row.iter_mut() {
+            if let std::borrow::Cow::Owned(safe) = controls(cell) {
+                *cell = safe;
+            }
+        }
+    }
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -88,11 +98,27 @@ mod tests {
             task_action: Some(TaskAction::TempBackupTask),
         };
         let mut out = Vec::new();
-        jobs_table(&mut out, "r-demo", &[job]).unwrap();
+        jobs_table(&mut out, "r-demo", std::slice::from_ref(&job)).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "JOB ID  MODE    ACTION          STATUS     PROGRESS  START TIME\n\
              100002  Manual  TempBackupTask  Uploading  55%       2026-11-29T10:00:00Z\n"
+        );
+        let mut out = Vec::new();
+        let hostile = BackupJob {
+            backup_progress_status: Some(BackupStatus::Other("\x1b[2JDone\r".into())),
+            start_time: Some("\u{9b}31mnow".into()),
+            ..job.clone()
+        };
+        jobs_table(&mut out, "r-demo", &[hostile]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.replace('\n', "").chars().any(char::is_control),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\x1b[2JDone\\r") && text.contains("\\u{9b}31mnow"),
+            "{text}"
         );
         let mut out = Vec::new();
         jobs_table(&mut out, "r-demo", &[]).unwrap();

@@ -31,9 +31,14 @@ impl Reporter {
             .backup_progress_status
             .as_ref()
             .map_or_else(|| "Unknown".to_owned(), ToString::to_string);
+        // The status came from the network: it must not drive the terminal.
+        let status = rkvstore_blocking::core::escape::controls(&status).into_owned();
         let percent = job.percent().unwrap_or(0);
         match self {
-            Reporter::Lines => eprintln!("job {}: {status} {percent}%", job.backup_job_id),
+            Reporter::Lines => crate::term::line(format_args!(
+                "job {}: {status} {percent}%",
+                job.backup_job_id
+            )),
             Reporter::Bars { multi, bars } => {
                 let bar = bars.entry(job.backup_job_id).or_insert_with(|| {
                     let bar = multi.add(ProgressBar::new(100));

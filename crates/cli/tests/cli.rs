@@ -524,10 +524,14 @@ fn backup_without_wait_in_table_and_json() {
         .cmd()
         .args(["--output", "table", "backup", "--instance-id", "r-cli"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // The hint keeps the user's own endpoint, so that it can be pasted as it is.
     assert_eq!(
         r.stdout,
-        "Started backup job 100002 of r-cli; follow it with \
-         `rkvstore backup-tasks --instance-id r-cli --job-id 100002 --wait`.\n"
+        format!(
+            "Started backup job 100002 of r-cli; follow it with \
+             `rkvstore --endpoint {} backup-tasks --instance-id r-cli --job-id 100002 --wait`.\n",
+            env.emu.url()
+        )
     );
     let r = run(env.cmd().args([
         "--output",

@@ -4,8 +4,12 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::diagnose::{diagnose, SignatureDiagnosis};
+use crate::diagnose::{diagnose_with_token, SignatureDiagnosis};
 use crate::sign::SignedRequest;
+
+/// The longest text kept from one field of an error answer; the rest is clipped. A real
+/// message, even a `SignatureDoesNotMatch` quoting a long string to sign, is far shorter.
+const MAX_FIELD_CHARS: usize = 16 * 1024;
 
 /// An error answered by the API: `{"Code": …}` in JSON, `<Error><Code>…` in XML.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,25 +71,62 @@ impl ApiError {
     pub fn with_signature_check(mut self, request: &SignedRequest) -> Self {
         if self.is_signature_mismatch() {
             let ours = request.string_to_sign();
-            self.signature_diagnosis = Some(diagnose(&self.message, ours.as_str()));
+            let token = request.token().map(crate::Secret::expose);
+            self.signature_diagnosis =
+                Some(diagnose_with_token(&self.message, ours.as_str(), token));
         }
         self
+    }
+
+    /// The error as an answer to `request`: diagnosed ([`ApiError::with_signature_check`]),
+    /// then with the request's security token hidden in every field, in every encoding, and
+    /// each field clipped to a sane length.
+    pub(crate) fn for_request(self, request: &SignedRequest) -> Self {
+        let mut e = self.with_signature_check(request);
+        let token = request.token().map(crate::Secret::expose);
+        let clean = |text: &mut String| {
+            if let Some(t) = token {
+                *text = crate::redact::redact(text, t);
+            }
+            if let Some((at, _)) = text.char_indices().nth(MAX_FIELD_CHARS) {
+                text.truncate(at);
+                text.push('…');
+            }
+        };
+        clean(&mut e.code);
+        clean(&mut e.message);
+        for field in [
+            &mut e.request_id,
+            &mut e.host_id,
+            &mut e.recommend,
+            &mut e.access_denied_detail,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clean(field);
+        }
+        e
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field came from the network: control characters are shown as escapes.
+        use crate::escape::controls;
         write!(
             f,
             "{}: {} (HTTP {}",
-            self.code, self.message, self.http_status
+            controls(&self.code),
+            controls(&self.message),
+            self.http_status
         )?;
         if let Some(id) = &self.request_id {
-            write!(f, ", RequestId {id}")?;
+            write!(f, ", RequestId {}", controls(id))?;
         }
         f.write_str(")")?;
         if let Some(d) = &self.signature_diagnosis {
-            write!(f, "; {d}")?;
+            write!(f, "; {}", controls(&d.to_string()))?;
         }
         Ok(())
     }

@@ -116,6 +116,16 @@ impl fmt::Display for SignatureDiagnosis {
 /// assert_eq!(diagnose(&msg.replace("B%3D3", "B%3D2"), ours), SignatureDiagnosis::SecretMismatch);
 /// ```
 pub fn diagnose(server_message: &str, ours: &str) -> SignatureDiagnosis {
+    diagnose_with_token(server_message, ours, None)
+}
+
+/// [`diagnose`], with the security token hidden in every name and value the diagnosis quotes
+/// (before they are clipped, so that no piece of it is left).
+pub(crate) fn diagnose_with_token(
+    server_message: &str,
+    ours: &str,
+    token: Option<&str>,
+) -> SignatureDiagnosis {
     let Some(at) = server_message.find(MARKER) else {
         return SignatureDiagnosis::ServerStringMissing;
     };
@@ -141,17 +151,21 @@ pub fn diagnose(server_message: &str, ours: &str) -> SignatureDiagnosis {
             }
             for (name, ov) in &op {
                 match sp.get(name) {
-                    None => diffs.push(Difference::OnlyOurs { name: name.clone() }),
+                    None => diffs.push(Difference::OnlyOurs {
+                        name: shown("", name, token),
+                    }),
                     Some(sv) if sv != ov => diffs.push(Difference::Value {
-                        name: name.clone(),
-                        ours: shown(name, ov),
-                        server: shown(name, sv),
+                        name: shown("", name, token),
+                        ours: shown(name, ov, token),
+                        server: shown(name, sv, token),
                     }),
                     Some(_) => {}
                 }
             }
             for name in sp.keys().filter(|n| !op.contains_key(*n)) {
-                diffs.push(Difference::OnlyServer { name: name.clone() });
+                diffs.push(Difference::OnlyServer {
+                    name: shown("", name, token),
+                });
             }
             if diffs.is_empty() {
                 // Same parameters, different bytes: an encoding difference.
@@ -163,11 +177,14 @@ pub fn diagnose(server_message: &str, ours: &str) -> SignatureDiagnosis {
     }
 }
 
-fn shown(name: &str, value: &str) -> String {
+/// A quoted parameter name or value: the token hidden, then clipped.
+fn shown(name: &str, value: &str, token: Option<&str>) -> String {
     if name == "SecurityToken" {
-        REDACTED.to_owned()
-    } else {
-        crate::response::lenient::clip(value)
+        return REDACTED.to_owned();
+    }
+    match token {
+        Some(t) => crate::response::lenient::clip(&crate::redact::redact(value, t)),
+        None => crate::response::lenient::clip(value),
     }
 }
 

@@ -165,6 +165,7 @@ impl Endpoint {
                 "a host has only letters, digits, '.', '-', and ':' before a port",
             ));
         }
+        check_authority(host).map_err(err)?;
         Ok(Endpoint {
             scheme,
             host: host.into(),
@@ -180,6 +181,58 @@ impl Endpoint {
     pub fn host(&self) -> &str {
         &self.host
     }
+}
+
+/// Checks the shape of `host[:port]` or `[v6]:port`, so that an endpoint the HTTP stack would
+/// refuse later (a missing bracket, a bad port) is refused here, as the usage error it is.
+fn check_authority(authority: &str) -> Result<(), &'static str> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let Some((address, after)) = rest.split_once(']') else {
+            return Err("the IPv6 address has no closing ']'");
+        };
+        if address.is_empty()
+            || !address
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return Err("brackets hold an IPv6 address, such as [::1]");
+        }
+        match after {
+            "" => (address, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (address, Some(port)),
+                None => return Err("after an IPv6 address in brackets comes only ':' and a port"),
+            },
+        }
+    } else if authority.contains(['[', ']']) {
+        return Err("brackets go only around an IPv6 address, as in http://[::1]:8080");
+    } else {
+        match authority.split_once(':') {
+            Some((_, port)) if port.contains(':') => {
+                return Err("an IPv6 address goes in brackets, as in http://[::1]:8080")
+            }
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the host is empty");
+    }
+    if host.starts_with(['.', '-']) || host.contains("..") {
+        return Err("a host name has no empty label and does not start with '.' or '-'");
+    }
+    if let Some(port) = port {
+        let number =
+            if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+                0
+            } else {
+                port.parse::<u32>().unwrap_or(0)
+            };
+        if !(1..=65535).contains(&number) {
+            return Err("the port is not a number from 1 to 65535");
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Display for Endpoint {
@@ -209,9 +262,33 @@ mod tests {
             "http://u@x",
             "a b",
             "x?y",
+            "http://[::1",
+            "http://[::1]x",
+            "http://[]:80",
+            "http://[::1]:",
+            "http://host]:80",
+            "http://::1",
+            "http://host:0",
+            "http://host:65536",
+            "http://host:8o",
+            "http://:80",
+            "http://a..b",
+            "http://.a",
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad:?}");
         }
+        for good in [
+            "http://[::1]",
+            "http://[::ffff:127.0.0.1]:80",
+            "host:65535",
+            "a_b.c-d",
+        ] {
+            assert!(Endpoint::parse(good).is_ok(), "{good:?}");
+        }
+        assert!(Endpoint::parse("http://[::1")
+            .unwrap_err()
+            .to_string()
+            .contains("the IPv6 address has no closing ']'"));
         assert_eq!(
             Endpoint::parse("ftp://x").unwrap_err().to_string(),
             "invalid endpoint \"ftp://x\": only https:// and http:// are supported; give a host \

@@ -70,11 +70,14 @@ mod credentials;
 pub mod diagnose;
 mod endpoint;
 mod error;
+pub mod escape;
 #[doc(hidden)]
 pub mod fuzzing;
 mod ops;
 mod params;
 pub mod percent;
+mod redact;
+pub mod regions;
 mod request;
 pub mod response;
 pub mod retry;
@@ -92,6 +95,6 @@ pub use ops::{
 };
 pub use params::{ParamError, Params};
 pub use request::{Format, Method, Placement, RpcRequest};
-pub use response::{ParseError, ParseErrorKind};
+pub use response::{ParseError, ParseErrorKind, Shape};
 pub use sign::{sign, v1, v3, SignatureVersion, SignedRequest, SigningParams, SigningText};
 pub use time::Timestamp;

@@ -127,8 +127,17 @@ impl Timestamp {
         format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
     }
 
+    /// The instant of a civil date and time, or `None` when it is not a real one. Years are
+    /// those of the four-digit forms (0 to 9999): a header claiming the year 300000000000 is
+    /// not a date, and every sum below stays far from overflow.
     fn from_civil(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Self> {
-        if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 {
+        if !(0..=9999).contains(&y)
+            || !(1..=12).contains(&mo)
+            || d == 0
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+        {
             return None;
         }
         // A leap second (:60) is accepted by the format but folded into the next minute.
@@ -136,9 +145,15 @@ impl Timestamp {
             return None;
         }
         let days = days_from_civil(y, mo, d);
-        Some(Timestamp(
-            days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s),
-        ))
+        let secs = days
+            .checked_mul(86_400)?
+            .checked_add(i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s))?;
+        Some(Timestamp(secs))
+    }
+
+    /// Seconds from `earlier` to this instant, or `None` if the difference does not fit.
+    pub fn seconds_since(self, earlier: Timestamp) -> Option<i64> {
+        self.0.checked_sub(earlier.0)
     }
 }
 
@@ -241,6 +256,19 @@ mod tests {
             None
         );
         assert_eq!(Timestamp::parse_http_date("yesterday"), None);
+        // Years beyond the four-digit form used to overflow the seconds arithmetic.
+        for hostile in [
+            "Thu, 01 Mar 300000000000 00:00:00 GMT",
+            "Thu, 01 Mar 9223372036854775807 00:00:00 GMT",
+            "Thu, 01 Mar -9223372036854775808 00:00:00 GMT",
+            "Thu, 01 Mar 10000 00:00:00 GMT",
+        ] {
+            assert_eq!(Timestamp::parse_http_date(hostile), None, "{hostile}");
+        }
+        assert_eq!(
+            Timestamp::from_unix(i64::MAX).seconds_since(Timestamp::from_unix(-1)),
+            None
+        );
     }
 
     #[test]

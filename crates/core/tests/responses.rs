@@ -226,13 +226,13 @@ fn broken_bodies_are_errors_that_say_what_and_where() {
             "empty JSON response",
         ),
         (
-            br#"{"BackupJobs":[{"BackupJobID":true}]}"#,
+            br#"{"RequestId":"R","BackupJobs":[{"BackupJobID":true}]}"#,
             Format::Json,
             ParseErrorKind::Shape,
             "BackupJobID",
         ),
         (
-            br#"{"BackupJobs":"yes"}"#,
+            br#"{"RequestId":"R","BackupJobs":"yes"}"#,
             Format::Json,
             ParseErrorKind::Shape,
             "expected a list",
@@ -263,18 +263,23 @@ fn broken_bodies_are_errors_that_say_what_and_where() {
             other => panic!("{other:?}"),
         }
     }
-    // …while an unknown field is skipped without recursion, however deep.
+    // …and so is deep nesting in a field the model does not know: serde_json would skip it
+    // without any limit, and 200,000 nested objects used to parse as a success.
     let deep_unknown = format!(
         "{{\"RequestId\":\"R\",\"X\":{}1{}}}",
-        "{\"a\":".repeat(5000),
-        "}".repeat(5000)
+        "{\"a\":".repeat(200_000),
+        "}".repeat(200_000)
     );
-    assert_eq!(
-        describe(200, deep_unknown.as_bytes(), Format::Json)
-            .unwrap()
-            .request_id,
-        "R"
-    );
+    match describe(200, deep_unknown.as_bytes(), Format::Json) {
+        Err(Error::Parse(e)) => {
+            assert_eq!(e.kind, ParseErrorKind::TooDeep, "{e}");
+            assert_eq!(
+                e.to_string(),
+                "too deeply nested JSON response at byte 336: values nest deeper than 64 levels"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 proptest! {

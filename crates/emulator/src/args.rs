@@ -1,14 +1,21 @@
 //! The emulator's command-line flags, shared by the `rkvstore-emulator` binary and the
 //! `rkvstore emulator` subcommand.
 
+use std::fmt;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::{Builder, Emulator, Error, JobSeed, Pace};
+use crate::{check_clock_offset, Builder, Emulator, Error, JobSeed, Pace};
+
+/// The longest job step `--step-seconds` accepts: a day, far past any test's patience, and far
+/// from where a `Duration` made of it could overflow.
+pub const MAX_STEP_SECONDS: f64 = 86_400.0;
 
 /// Flags of the emulator.
-#[derive(Args, Clone, Debug)]
+///
+/// Its `Debug` output leaves out the secret and the token.
+#[derive(Args, Clone)]
 pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
@@ -18,7 +25,8 @@ pub struct EmulatorArgs {
     #[arg(long, env = "ALIBABA_CLOUD_ACCESS_KEY_ID", value_name = "ID")]
     pub access_key_id: String,
 
-    /// AccessKey secret to accept.
+    /// AccessKey secret to accept. Prefer setting ALIBABA_CLOUD_ACCESS_KEY_SECRET instead:
+    /// other users of the machine can read a flag's value, for example with `ps`.
     #[arg(
         long,
         env = "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
@@ -27,7 +35,8 @@ pub struct EmulatorArgs {
     )]
     pub access_key_secret: String,
 
-    /// STS security token that must accompany the key.
+    /// STS security token that must accompany the key. Prefer setting
+    /// ALIBABA_CLOUD_SECURITY_TOKEN instead, for the same reason as the secret.
     #[arg(
         long,
         env = "ALIBABA_CLOUD_SECURITY_TOKEN",
@@ -40,11 +49,13 @@ pub struct EmulatorArgs {
     #[arg(long = "instance", value_name = "ID", default_values_t = [String::from("r-demo")])]
     pub instances: Vec<String>,
 
-    /// Seconds per job step (Preparing, Waiting, Uploading…), or 0 for one step per poll.
+    /// Seconds per job step (Preparing, Waiting, Uploading…), or 0 for one step per poll; at
+    /// most 86400.
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     pub step_seconds: f64,
 
-    /// Run the server clock this many seconds ahead (negative: behind).
+    /// Run the server clock this many seconds ahead (negative: behind); at most ten years
+    /// (315360000) either way.
     #[arg(
         long,
         default_value_t = 0,
@@ -57,12 +68,16 @@ pub struct EmulatorArgs {
 impl EmulatorArgs {
     /// The builder these flags describe.
     pub fn builder(&self) -> Result<Builder, Error> {
-        if !self.step_seconds.is_finite() || self.step_seconds < 0.0 {
+        // The range check also rejects NaN and infinities, which compare false either way; it
+        // keeps `Duration::from_secs_f64` below from panicking on a huge value.
+        if !(0.0..=MAX_STEP_SECONDS).contains(&self.step_seconds) {
             return Err(Error::Config(format!(
-                "--step-seconds must be 0 or more, not {}",
+                "--step-seconds must be 0 or more and at most {MAX_STEP_SECONDS} (one day), \
+                 not {:?}",
                 self.step_seconds
             )));
         }
+        check_clock_offset(self.clock_offset, "--clock-offset")?;
         let pace = if self.step_seconds == 0.0 {
             Pace::PerPoll(1)
         } else {
@@ -86,5 +101,24 @@ impl EmulatorArgs {
     /// Starts the emulator these flags describe.
     pub fn start(&self) -> Result<Emulator, Error> {
         self.builder()?.start(&self.listen)
+    }
+}
+
+impl fmt::Debug for EmulatorArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written out by hand so that the secret and the token never reach a log.
+        let redacted = "<redacted>";
+        f.debug_struct("EmulatorArgs")
+            .field("listen", &self.listen)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &redacted)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| redacted),
+            )
+            .field("instances", &self.instances)
+            .field("step_seconds", &self.step_seconds)
+            .field("clock_offset", &self.clock_offset)
+            .finish()
     }
 }

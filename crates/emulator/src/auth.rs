@@ -250,7 +250,7 @@ fn check_time(state: &State, parsed: Option<Timestamp>, raw: &str) -> Result<(),
         ));
     };
     let now = state.now();
-    if (t.unix() - now.unix()).abs() > WINDOW_SECS {
+    if t.unix().abs_diff(now.unix()) > WINDOW_SECS.unsigned_abs() {
         return Err(Failure::new(
             400,
             "InvalidTimeStamp.Expired",

@@ -82,7 +82,7 @@ impl Job {
         let last = STEPS.len() - 1;
         match pace {
             Pace::PerPoll(n) => {
-                self.polls += 1;
+                self.polls = self.polls.saturating_add(1);
                 if self.polls >= n.max(1) {
                     self.polls = 0;
                     self.step = (self.step + 1).min(last);

@@ -22,6 +22,22 @@
 //! `DescribeBackupTasks` and `CreateBackup` with signature, timestamp, nonce, version and
 //! parameter checks; fault injection; a log of what arrived.
 //!
+//! # Robustness
+//!
+//! The emulator may be left running where other programs can reach it, so it protects itself
+//! the way a real endpoint does. hyper parses HTTP: headers past 64 KiB are answered 431, a
+//! malformed request (a bad `Content-Length`, say) 400, and bodies past 1 MiB 413. At most
+//! [`Builder::max_connections`] connections are served at once (more wait in the listen
+//! queue), a request must arrive within [`Builder::request_timeout`], and running out of file
+//! descriptors only pauses accepting until some are free again.
+//!
+//! # Secrets
+//!
+//! The `rkvstore-emulator` binary and the `rkvstore emulator` subcommand take the secret from
+//! `ALIBABA_CLOUD_ACCESS_KEY_SECRET` (and the STS token from `ALIBABA_CLOUD_SECURITY_TOKEN`)
+//! as well as from flags. Prefer the environment: other users of the machine can read a
+//! process's flags, for example with `ps`.
+//!
 //! # Out of scope
 //!
 //! Every other action (answered with `InvalidAction.NotFound`), TLS, persistence.
@@ -41,10 +57,9 @@ mod state;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use args::EmulatorArgs;
+pub use args::{EmulatorArgs, MAX_STEP_SECONDS};
 pub use faults::{Fault, FaultRule};
 pub use jobs::{JobSeed, Pace};
 pub use state::RequestRecord;
@@ -89,6 +104,8 @@ pub struct Builder {
     pace: Pace,
     clock_offset: i64,
     faults: Vec<FaultRule>,
+    max_connections: Option<usize>,
+    request_timeout: Option<Duration>,
 }
 
 impl Builder {
@@ -135,7 +152,8 @@ impl Builder {
         self
     }
 
-    /// Runs the server's clock `secs` seconds ahead of this machine's (negative: behind).
+    /// Runs the server's clock `secs` seconds ahead of this machine's (negative: behind), at
+    /// most [`MAX_CLOCK_OFFSET_SECS`] either way ([`Builder::start`] refuses more).
     pub fn clock_offset(mut self, secs: i64) -> Self {
         self.clock_offset = secs;
         self
@@ -147,11 +165,42 @@ impl Builder {
         self
     }
 
+    /// Serves at most `n` connections at once (default [`DEFAULT_MAX_CONNECTIONS`]); more
+    /// wait in the listen queue until one closes. This bounds the emulator's threads and file
+    /// descriptors whatever its clients do.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = Some(n);
+        self
+    }
+
+    /// How long a connection may take to deliver a whole request, counted from its opening or
+    /// from the previous answer on it (default [`DEFAULT_REQUEST_TIMEOUT`]). A connection that
+    /// idles or trickles past it is closed, so slow clients cannot hold threads forever.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
     /// Binds `addr` (use port 0 for a free port) and serves on a background thread.
     pub fn start(self, addr: &str) -> Result<Emulator, Error> {
         if self.keys.is_empty() {
             return Err(Error::Config(
                 "the emulator needs at least one AccessKey pair to accept".into(),
+            ));
+        }
+        check_clock_offset(self.clock_offset, "the clock offset")?;
+        let limits = server::Limits {
+            max_connections: self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+        };
+        if limits.max_connections == 0 {
+            return Err(Error::Config(
+                "the emulator must serve at least one connection at a time".into(),
+            ));
+        }
+        if limits.request_timeout.is_zero() {
+            return Err(Error::Config(
+                "the request timeout must be longer than zero".into(),
             ));
         }
         let mut state = State::new(self.keys, self.pace, self.clock_offset);
@@ -163,23 +212,34 @@ impl Builder {
         }
         state.faults = self.faults;
         let state = Arc::new(Mutex::new(state));
-        let (http, local) = server::bind(addr)?;
-        let thread = server::spawn(Arc::clone(&http), Arc::clone(&state));
+        let listener = server::bind(addr)?;
+        let local = listener.local();
+        let server = server::spawn(listener, Arc::clone(&state), limits)?;
         Ok(Emulator {
-            http,
+            server,
             state,
             local,
-            thread: Some(thread),
         })
+    }
+}
+
+/// Refuses a clock offset past [`MAX_CLOCK_OFFSET_SECS`]; `what` names it in the message.
+pub(crate) fn check_clock_offset(secs: i64, what: &str) -> Result<(), Error> {
+    if (-MAX_CLOCK_OFFSET_SECS..=MAX_CLOCK_OFFSET_SECS).contains(&secs) {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "{what} must be between -{MAX_CLOCK_OFFSET_SECS} and {MAX_CLOCK_OFFSET_SECS} \
+             seconds (ten years either way), not {secs}"
+        )))
     }
 }
 
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
-    http: Arc<tiny_http::Server>,
+    server: server::Handle,
     state: Arc<Mutex<State>>,
     local: SocketAddr,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl fmt::Debug for Emulator {
@@ -237,9 +297,10 @@ impl Emulator {
         self.state().seed_job(instance, seed).map_err(Error::Config)
     }
 
-    /// Moves the server's clock to `secs` seconds ahead of this machine's.
+    /// Moves the server's clock to `secs` seconds ahead of this machine's; an offset past
+    /// [`MAX_CLOCK_OFFSET_SECS`] either way is cut to it.
     pub fn set_clock_offset(&self, secs: i64) {
-        self.state().clock_offset = secs;
+        self.state().clock_offset = secs.clamp(-MAX_CLOCK_OFFSET_SECS, MAX_CLOCK_OFFSET_SECS);
     }
 
     /// Stops serving and waits for the server thread.
@@ -248,17 +309,12 @@ impl Emulator {
     }
 
     fn stop(&mut self) {
-        self.http.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.server.stop();
     }
 
     /// Serves until the process ends (for the binary).
     pub fn wait(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.server.wait();
     }
 }
 
@@ -270,3 +326,13 @@ impl Drop for Emulator {
 
 /// The default step time for [`Pace::WallTime`] in the binary.
 pub const DEFAULT_STEP: Duration = Duration::from_secs(1);
+
+/// The most the server's clock may run ahead of or behind this machine's: ten years, far past
+/// any skew worth testing and far from where the arithmetic of time could overflow.
+pub const MAX_CLOCK_OFFSET_SECS: i64 = 10 * 365 * 86_400;
+
+/// How many connections [`Builder::max_connections`] allows unless told otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
+
+/// How long [`Builder::request_timeout`] allows unless told otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

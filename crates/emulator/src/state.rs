@@ -73,11 +73,12 @@ impl State {
 
     /// The server's clock.
     pub(crate) fn now(&self) -> Timestamp {
+        // Saturating all the way: neither a strange system clock nor an offset can overflow.
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0);
-        Timestamp::from_unix(secs + self.clock_offset)
+        Timestamp::from_unix(secs.saturating_add(self.clock_offset))
     }
 
     pub(crate) fn add_instance(&mut self, id: &str) -> Result<(), String> {
@@ -107,14 +108,14 @@ impl State {
 
     pub(crate) fn next_job_id(&mut self) -> u64 {
         let id = self.next_job;
-        self.next_job += 1;
+        self.next_job = self.next_job.saturating_add(1);
         id
     }
 
     /// A request ID in the service's shape, unique within this emulator.
     pub(crate) fn next_request_id(&mut self) -> String {
         let n = self.next_request;
-        self.next_request += 1;
+        self.next_request = self.next_request.wrapping_add(1);
         format!("{:08X}-E3A1-4C00-8000-{:012X}", n >> 16, n)
     }
 

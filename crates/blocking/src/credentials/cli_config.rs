@@ -12,8 +12,8 @@ pub(super) fn load(
     path: &Path,
     profile: Option<&str>,
 ) -> Result<Option<Resolved>, CredentialsError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad_file(path, format!("cannot read it: {e}")))?;
+    let text = crate::local_file::read_to_string(path, crate::local_file::CONFIG_FILE_LIMIT)
+        .map_err(|e| bad_file(path, format!("cannot read it: {}", e.kind())))?;
     let doc: Value = serde_json::from_str(&text)
         .map_err(|e| bad_file(path, format!("it is not valid JSON: {e}")))?;
     let profiles = doc

@@ -8,7 +8,11 @@ use super::{bad_file, CredentialsError, Resolved, Source};
 
 /// Reads section `section` of the file at `path`.
 pub(super) fn load(path: &Path, section: &str) -> Result<Option<Resolved>, CredentialsError> {
-    let ini = ini::Ini::load_from_file(path)
+    let text = crate::local_file::read_to_string(path, crate::local_file::CONFIG_FILE_LIMIT)
+        .map_err(|e| bad_file(path, format!("cannot read it: {}", e.kind())))?;
+    // Editors on Windows may start the file with a byte-order mark, which is not part of it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let ini = ini::Ini::load_from_str(text)
         .map_err(|e| bad_file(path, format!("it is not a valid INI file: {e}")))?;
     let Some(props) = ini.section(Some(section)) else {
         return Ok(None);

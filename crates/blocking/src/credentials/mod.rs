@@ -226,7 +226,7 @@ pub fn resolve(
     let cli_path = home.as_ref().map(|h| h.join(".aliyun").join("config.json"));
     let mut files_with_profiles = Vec::new();
     match &cli_path {
-        Some(path) if path.exists() => {
+        Some(path) if crate::local_file::exists(path) => {
             files_with_profiles.push(path.clone());
             if let Some(found) = cli_config::load(path, profile.as_deref())? {
                 return Ok(found);
@@ -250,7 +250,7 @@ pub fn resolve(
         });
     let section = profile.clone().unwrap_or_else(|| "default".to_owned());
     match &ini_path {
-        Some(path) if path.exists() => {
+        Some(path) if crate::local_file::exists(path) => {
             files_with_profiles.push(path.clone());
             if let Some(found) = ini_file::load(path, &section)? {
                 return Ok(found);

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use rkvstore_blocking::core::CreateBackup;
+use rkvstore_blocking::Error;
 
 use super::tasks::follow;
 use super::{dry_run, print, wait_options};
@@ -25,32 +26,49 @@ pub fn run(
     if config.dry_run {
         return dry_run(&client, &client.request_for(&op)?);
     }
-    let started = client.create_backup(&op)?;
+    let started = client
+        .create_backup(&op)
+        .map_err(|e| may_have_started(config, instance_id, e))?;
+    // The core accepts an answer only with at least one numeric job ID, so this list is never
+    // empty; the IDs, unlike the raw field, are safe to print as they are.
     let ids = started.job_ids().unwrap_or_default();
+    let shown = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    let follow_hint = |id: u64| {
+        format!(
+            "{} backup-tasks --instance-id {instance_id} --job-id {id} --wait",
+            config.command_prefix()
+        )
+    };
     let Some(options) = wait else {
         return print(|out| match config.output {
             Output::Json => output::json(out, &started),
             Output::Table => writeln!(
                 out,
-                "Started backup job {} of {instance_id}; follow it with \
-                 `rkvstore backup-tasks --instance-id {instance_id} --job-id {} --wait`.",
-                started.backup_job_id,
-                ids.first().copied().unwrap_or_default()
+                "Started backup job {shown} of {instance_id}; follow it with `{}`.",
+                follow_hint(ids.first().copied().unwrap_or_default())
             ),
         });
     };
-    if ids.is_empty() {
-        return Err(Failure::Client(rkvstore_blocking::Error::Config(format!(
-            "CreateBackup returned the job ID {:?}, which cannot be followed",
-            started.backup_job_id
-        ))));
-    }
     if config.output == Output::Table {
-        eprintln!(
-            "Started backup job {} of {instance_id}.",
-            started.backup_job_id
-        );
+        crate::term::line(format_args!("Started backup job {shown} of {instance_id}."));
     }
     let done = follow(&client, config, instance_id, &ids, &options)?;
     print(|out| output::jobs(out, config.output, instance_id, &done))
+}
+
+/// The failure of CreateBackup, with a warning when the request may have reached the service:
+/// then the backup may be running although an error is reported, and starting another one
+/// blindly would make two.
+fn may_have_started(config: &Config, instance_id: &str, e: Error) -> Failure {
+    if !e.request_may_have_run() {
+        return Failure::Client(e);
+    }
+    Failure::Hinted {
+        failure: Box::new(Failure::Client(e)),
+        hint: format!(
+            "the backup may have started; check with {} backup-tasks --instance-id {instance_id} \
+             --mode manual",
+            config.command_prefix()
+        ),
+    }
 }

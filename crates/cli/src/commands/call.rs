@@ -1,11 +1,18 @@
 //! `rkvstore call ACTION --Name value …`.
 
-use rkvstore_blocking::core::{validate, Params};
+use rkvstore_blocking::core::{percent, validate, Params};
+use rkvstore_blocking::local_file;
 
 use super::{dry_run, print};
 use crate::config::Config;
 use crate::failure::Failure;
 use crate::output;
+
+/// The most the parameters of a call may take once URL-encoded, all together: they travel in the
+/// request URL, and a URL much longer than this is refused by HTTP libraries and gateways (the
+/// HTTP stack used here stops at 64 KiB, and the signature parameters need room too). A value
+/// read with `--Name-FILE` is capped at the same size before it is read whole.
+const MAX_PARAMS_BYTES: usize = 32 * 1024;
 
 /// Actions that only read may be retried after an unclear failure; everything else is
 /// treated as changing state.
@@ -30,6 +37,7 @@ pub fn run(config: &Config, action: &str, raw: &[String]) -> Result<(), Failure>
 /// `--Name value`, `--Name=value` and `--Name-FILE path`, in order.
 fn parse_params(raw: &[String]) -> Result<Params, Failure> {
     let mut params = Params::new();
+    let mut total = 0usize;
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
         let Some(flag) = arg.strip_prefix("--") else {
@@ -57,12 +65,26 @@ fn parse_params(raw: &[String]) -> Result<Params, Failure> {
         };
         let (name, value) = match name.strip_suffix("-FILE") {
             Some(base) => {
-                let text = std::fs::read_to_string(&value)
-                    .map_err(|e| Failure::Usage(format!("--{name}: cannot read {value}: {e}")))?;
+                // Only a regular file, and only so much of it: /dev/zero or a FIFO given here
+                // would otherwise exhaust memory or block forever.
+                let text = local_file::read_to_string(value.as_ref(), MAX_PARAMS_BYTES as u64)
+                    .map_err(|e| Failure::Usage(format!("--{name}: {e}")))?;
                 (base, text)
             }
             None => (name, value),
         };
+        let encoded = percent::encode(&value).len();
+        // The name, '=', the value and '&', as they will stand in the URL.
+        total = total.saturating_add(percent::encode(name).len() + encoded + 2);
+        if total > MAX_PARAMS_BYTES {
+            return Err(Failure::Usage(format!(
+                "--{name} is too long: {} bytes ({encoded} once URL-encoded); the parameters of \
+                 a call travel in the request URL, which rkvstore keeps within {} KiB for all \
+                 of them together",
+                value.len(),
+                MAX_PARAMS_BYTES / 1024
+            )));
+        }
         params.insert(name.to_owned(), value)?;
     }
     Ok(params)
@@ -100,6 +122,9 @@ mod tests {
             assert_eq!(e.exit_code(), 2, "{bad:?}: {e:?}");
         }
         assert!(parse(&["--Description-FILE", "/no/such/file"]).is_err());
+        let long = "x".repeat(MAX_PARAMS_BYTES);
+        assert_eq!(parse(&["--Description", &long]).unwrap_err().exit_code(), 2);
+        assert!(parse(&["--Description", &long[..MAX_PARAMS_BYTES / 2]]).is_ok());
         assert!(is_read_only("DescribeBackups") && !is_read_only("CreateBackup"));
     }
 }

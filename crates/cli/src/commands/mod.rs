@@ -42,6 +42,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// The shortest `--interval` allowed, except with `--endpoint local`.
+const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The wait options of `--wait`, checked; `None` without `--wait`.
 fn wait_options(config: &Config, w: &WaitArgs) -> Result<Option<WaitOptions>, Failure> {
     if !w.wait {
@@ -50,8 +53,20 @@ fn wait_options(config: &Config, w: &WaitArgs) -> Result<Option<WaitOptions>, Fa
     // The local emulator moves a job one step per poll, so a short default shows every step
     // of the demo in a few seconds.
     let default_interval = if config.is_local() { 0.5 } else { 5.0 };
+    let interval = seconds("--interval", w.interval.unwrap_or(default_interval))?;
+    // Polling the service faster than this only earns throttling; an emulator, in process or on
+    // the loopback interface, costs nothing to ask, so tests and demos may go as fast as they
+    // like.
+    if !config.is_local() && !config.is_loopback() && interval < MIN_INTERVAL {
+        return Err(Failure::Usage(format!(
+            "--interval must be at least {} seconds (the service throttles faster polling), \
+             not {}",
+            MIN_INTERVAL.as_secs_f64(),
+            interval.as_secs_f64()
+        )));
+    }
     Ok(Some(WaitOptions {
-        interval: seconds("--interval", w.interval.unwrap_or(default_interval))?,
+        interval,
         timeout: seconds("--timeout", w.timeout)?,
         ..WaitOptions::default()
     }))
@@ -63,15 +78,16 @@ fn dry_run(client: &Client, request: &RpcRequest) -> Result<(), Failure> {
     print(|out| out.write_all(signed.dry_run().as_bytes()))
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message, and any other
+/// write error is an output failure (exit 1).
 fn print(
     f: impl FnOnce(&mut std::io::StdoutLock<'_>) -> std::io::Result<()>,
 ) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match f(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::Config(format!("cannot write the output: {e}"))),
+        Err(e) if crate::term::is_broken_pipe(&e) => Ok(()),
+        Err(e) => Err(Failure::Output(e)),
     }
 }
 
@@ -82,10 +98,10 @@ fn completions(shell: ShellArg) -> Result<(), Failure> {
         ShellArg::Zsh => clap_complete::Shell::Zsh,
         ShellArg::Fish => clap_complete::Shell::Fish,
     };
-    print(|out| {
-        clap_complete::generate(shell, &mut Cli::command(), "rkvstore", out);
-        Ok(())
-    })
+    // Generated into memory first, because clap_complete panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rkvstore", &mut script);
+    print(|out| out.write_all(&script))
 }
 
 fn emulator(args: &rkvstore_emulator::EmulatorArgs) -> Result<(), Failure> {

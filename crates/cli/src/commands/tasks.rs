@@ -30,6 +30,12 @@ pub fn run(
     if config.dry_run {
         return dry_run(&client, &client.request_for(&op)?);
     }
+    // With a job ID, waiting starts at once: a job that is not listed yet is "not visible yet"
+    // for the waiter's grace period and then an error naming it, never an empty success.
+    if let (Some(id), Some(options)) = (job_id, &wait) {
+        let done = follow(&client, config, instance_id, &[id], options)?;
+        return print(|out| output::jobs(out, config.output, instance_id, &done));
+    }
     let answer = client.describe_backup_tasks(&op)?;
     let Some(options) = wait else {
         return print(|out| match config.output {
@@ -38,6 +44,16 @@ pub fn run(
         });
     };
     let ids: Vec<u64> = answer.backup_jobs.iter().map(|j| j.backup_job_id).collect();
+    if ids.is_empty() {
+        crate::term::line(format_args!(
+            "rkvstore: instance {instance_id} has no backup jobs{}; nothing to wait for",
+            match mode {
+                Some(ModeArg::Automated) => " in automated mode",
+                Some(ModeArg::Manual) => " in manual mode",
+                None => "",
+            }
+        ));
+    }
     let done = follow(&client, config, instance_id, &ids, &options)?;
     print(|out| output::jobs(out, config.output, instance_id, &done))
 }

@@ -82,6 +82,18 @@ pub struct CreateBackupResponse {
     pub backup_job_id: String,
 }
 
+impl crate::Shape for CreateBackupResponse {
+    fn lacks(&self) -> Option<&'static str> {
+        if self.request_id.trim().is_empty() {
+            Some("no RequestId")
+        } else if self.job_ids().is_none() {
+            Some("no backup job ID")
+        } else {
+            None
+        }
+    }
+}
+
 impl CreateBackupResponse {
     /// The job IDs in `BackupJobID`, or `None` if any part is not a number.
     pub fn job_ids(&self) -> Option<Vec<u64>> {

@@ -109,6 +109,12 @@ pub struct DescribeBackupTasksResponse {
     pub backup_jobs: Vec<BackupJob>,
 }
 
+impl crate::Shape for DescribeBackupTasksResponse {
+    fn lacks(&self) -> Option<&'static str> {
+        self.request_id.trim().is_empty().then_some("no RequestId")
+    }
+}
+
 /// One backup job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -249,25 +255,41 @@ mod tests {
 
     #[test]
     fn bad_numbers_name_the_field() {
-        let e = json(r#"{"BackupJobs":[{"BackupJobID":"99999999999999999999999"}]}"#).unwrap_err();
+        let e =
+            json(r#"{"RequestId":"R","BackupJobs":[{"BackupJobID":"99999999999999999999999"}]}"#)
+                .unwrap_err();
         assert!(
             e.to_string()
                 .contains("BackupJobID: expected a non-negative integer, found a number too large"),
             "{e}"
         );
-        let e = xml("<R><BackupJobs><BackupJobID>abc</BackupJobID></BackupJobs></R>").unwrap_err();
+        let e = xml("<R><RequestId>R</RequestId><BackupJobs><BackupJobID>abc</BackupJobID></BackupJobs></R>").unwrap_err();
         assert!(
             e.to_string()
                 .contains("BackupJobID: expected a non-negative integer, found text"),
             "{e}"
         );
-        let e = json(r#"{"BackupJobs":[{"BackupJobID":1e30}]}"#).unwrap_err();
+        let e = json(r#"{"RequestId":"R","BackupJobs":[{"BackupJobID":1e30}]}"#).unwrap_err();
         assert!(e.to_string().contains("BackupJobID"), "{e}");
     }
 
     #[test]
+    fn an_answer_without_request_id_is_not_a_success() {
+        for body in [r#"{}"#, r#"{"BackupJobs":[]}"#, r#"{"RequestId":""}"#] {
+            let e = json(body).unwrap_err();
+            assert!(e.to_string().contains("(no RequestId)"), "{body}: {e}");
+        }
+        let e = xml("<html><body>Welcome</body></html>").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected XML response: HTTP status 200 with a body that is not the operation's \
+             answer (no RequestId): \"<html><body>Welcome</body></html>\""
+        );
+    }
+
+    #[test]
     fn numbers_as_strings_and_the_reverse() {
-        let r = json(r#"{"BackupJobs":[{"BackupJobID":"12","Process":45,"Progress":"45%","NewField":{"x":1}}]}"#).unwrap();
+        let r = json(r#"{"RequestId":"R","BackupJobs":[{"BackupJobID":"12","Process":45,"Progress":"45%","NewField":{"x":1}}]}"#).unwrap();
         let job = &r.backup_jobs[0];
         assert_eq!(job.backup_job_id, 12);
         assert_eq!(job.process.as_deref(), Some("45"));

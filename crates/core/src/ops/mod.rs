@@ -8,8 +8,6 @@ pub use create_backup::{CreateBackup, CreateBackupResponse};
 pub use describe_backup_tasks::{BackupJob, DescribeBackupTasks, DescribeBackupTasksResponse};
 pub use enums::{BackupStatus, JobMode, TaskAction};
 
-use serde::de::DeserializeOwned;
-
 use crate::{Endpoint, ParamError, Params, RpcRequest};
 
 /// The product code of ApsaraDB for Redis.
@@ -26,7 +24,7 @@ pub trait Operation {
     /// an unclear failure is safe. Actions that start work (a backup) are not idempotent.
     const IDEMPOTENT: bool;
     /// The parsed response.
-    type Output: DeserializeOwned;
+    type Output: crate::Shape;
 
     /// The parameters, validated.
     fn params(&self) -> Result<Params, ParamError>;

@@ -1,6 +1,14 @@
 //! Reading responses: JSON or XML into the same typed values, and errors into [`ApiError`].
+//!
+//! A 2xx status is not enough to call an answer a success. Captive portals and proxies answer
+//! 200 with an HTML page, some gateways answer `{"Code": "Throttling.User", …}` with 200, and a
+//! hostile server can send anything. So a success must have the operation's shape ([`Shape`]:
+//! at least a `RequestId`, and for `CreateBackup` a job ID); a body carrying `Code` is an API
+//! error whatever the status; anything else is a [`ParseErrorKind::Unexpected`] error that
+//! quotes a short, escaped excerpt of the body.
 
 pub(crate) mod lenient;
+mod scan;
 pub mod xml;
 
 use std::fmt;
@@ -8,6 +16,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::sign::SignedRequest;
 use crate::{ApiError, Error, Format};
 
 /// How a response failed to parse.
@@ -27,6 +36,9 @@ pub enum ParseErrorKind {
     Shape,
     /// An error status came with a body that is not an API error.
     NotAnApiError,
+    /// A success status came with a body that is not the operation's answer: an HTML page from
+    /// a proxy, `{}`, an answer without a `RequestId`.
+    Unexpected,
 }
 
 /// A response that could not be read, with what went wrong and where.
@@ -51,16 +63,37 @@ impl fmt::Display for ParseError {
             ParseErrorKind::TooDeep => "too deeply nested",
             ParseErrorKind::Shape => "unexpected",
             ParseErrorKind::NotAnApiError => "unrecognised",
+            ParseErrorKind::Unexpected => "unexpected",
         };
         write!(f, "{what} {} response", self.format)?;
         if let Some(offset) = self.offset {
             write!(f, " at byte {offset}")?;
         }
-        write!(f, ": {}", self.message)
+        // The message may quote the body, which came from the network.
+        write!(f, ": {}", crate::escape::controls(&self.message))
     }
 }
 
 impl std::error::Error for ParseError {}
+
+/// What a successful answer must hold to be taken as one.
+///
+/// Implemented by every typed response and by [`serde_json::Value`] (for any action: an object
+/// with a `RequestId`).
+pub trait Shape: DeserializeOwned {
+    /// What this answer lacks to be the operation's answer, in a few words such as
+    /// `"no RequestId"`; `None` when it is complete.
+    fn lacks(&self) -> Option<&'static str>;
+}
+
+impl Shape for Value {
+    fn lacks(&self) -> Option<&'static str> {
+        match self.get("RequestId") {
+            Some(Value::String(id)) if !id.trim().is_empty() => None,
+            _ => Some("no RequestId"),
+        }
+    }
+}
 
 /// The format a body is really in: its first non-blank byte decides, and `hint` (what was asked
 /// for) breaks ties. Gateways in front of the API answer some errors in XML whatever was asked.
@@ -75,35 +108,22 @@ pub fn sniff(body: &[u8], hint: Format) -> Format {
 /// Reads a body into a JSON value, whatever its format; for XML, the root element's content.
 pub fn to_value(body: &[u8], hint: Format) -> Result<Value, ParseError> {
     match sniff(body, hint) {
-        Format::Json => serde_json::from_slice(body).map_err(|e| json_error(&e, body)),
+        Format::Json => {
+            scan::scan(body).map_err(too_deep)?;
+            serde_json::from_slice(body).map_err(|e| json_error(&e, body))
+        }
         Format::Xml => xml::to_value(body).map(|(_, v)| v),
     }
 }
 
-/// Parses a successful (2xx) body as `T`.
-pub fn parse_success<T: DeserializeOwned>(body: &[u8], hint: Format) -> Result<T, Error> {
-    match sniff(body, hint) {
-        Format::Json => serde_json::from_slice(body).map_err(|e| json_error(&e, body).into()),
-        Format::Xml => {
-            let (root, value) = xml::to_value(body)?;
-            if root == "Error" {
-                return Err(ApiError::from_value(200, &value)
-                    .ok_or_else(|| not_an_api_error(200, body, Format::Xml))?
-                    .into());
-            }
-            T::deserialize(value).map_err(|e| {
-                Error::Parse(ParseError {
-                    format: Format::Xml,
-                    kind: ParseErrorKind::Shape,
-                    message: e.to_string(),
-                    offset: None,
-                })
-            })
-        }
-    }
+/// Parses a body that came with a 2xx status as `T`: [`parse_response`] with status 200.
+pub fn parse_success<T: Shape>(body: &[u8], hint: Format) -> Result<T, Error> {
+    parse_response(200, body, hint)
 }
 
-/// Parses a response of any status: `T` for 2xx, the API error otherwise.
+/// Parses a response of any status: `T` for a 2xx status and a body of the operation's shape,
+/// the API error for a body carrying `Code` (whatever the status) or an error status, and a
+/// [`ParseError`] for anything else.
 ///
 /// ```
 /// use rkvstore_core::{response::parse_response, CreateBackupResponse, Error, Format};
@@ -116,37 +136,147 @@ pub fn parse_success<T: DeserializeOwned>(body: &[u8], hint: Format) -> Result<T
 ///     Format::Json,
 /// ).unwrap_err();
 /// assert!(matches!(err, Error::Api(e) if e.code == "InvalidInstanceId.NotFound" && e.http_status == 404));
+/// let err = parse_response::<CreateBackupResponse>(200, b"<html>Sign in</html>", Format::Json)
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "unexpected XML response: HTTP status 200 with a body that is not the operation's \
+///      answer (no RequestId): \"<html>Sign in</html>\""
+/// );
 /// # Ok::<(), rkvstore_core::Error>(())
 /// ```
-pub fn parse_response<T: DeserializeOwned>(
+pub fn parse_response<T: Shape>(status: u16, body: &[u8], hint: Format) -> Result<T, Error> {
+    parse(status, body, hint, None)
+}
+
+/// Reads the answer to `request`: [`parse_response`], and then, for an error, the security
+/// token hidden in every field and every form it may take (a `SignatureDoesNotMatch` message
+/// quotes it, encoded twice) and, for a signature mismatch, the diagnosis.
+pub fn read_answer<T: Shape>(
+    request: &SignedRequest,
+    status: u16,
+    body: &[u8],
+) -> Result<T, Error> {
+    let token = request.token().map(crate::Secret::expose);
+    parse(status, body, request.response_format(), token).map_err(|e| match e {
+        Error::Api(api) => Error::Api(Box::new(api.for_request(request))),
+        other => other,
+    })
+}
+
+fn parse<T: Shape>(
     status: u16,
     body: &[u8],
     hint: Format,
+    token: Option<&str>,
 ) -> Result<T, Error> {
-    if (200..300).contains(&status) {
-        parse_success(body, hint)
-    } else {
-        Err(parse_error_body(status, body, hint))
+    if !(200..300).contains(&status) {
+        return Err(error_body(status, body, hint, token));
     }
+    let format = sniff(body, hint);
+    let value: T = match format {
+        Format::Json => {
+            let scan = scan::scan(body).map_err(too_deep)?;
+            if scan.has_code {
+                if let Some(api) = serde_json::from_slice::<Value>(body)
+                    .ok()
+                    .and_then(|v| ApiError::from_value(status, &v))
+                    .filter(|api| !is_success_code(&api.code))
+                {
+                    return Err(api.into());
+                }
+            }
+            match serde_json::from_slice(body) {
+                Ok(value) => value,
+                Err(e) => {
+                    let e = json_error(&e, body);
+                    // A document of another shape altogether says so, with an excerpt; one
+                    // that is an answer with a bad field says which field.
+                    let answer_like = e.kind != ParseErrorKind::Shape
+                        || serde_json::from_slice::<Value>(body).is_ok_and(|v| v.lacks().is_none());
+                    return Err(if answer_like {
+                        redacted(e, token).into()
+                    } else {
+                        unexpected(status, body, format, "no RequestId", token).into()
+                    });
+                }
+            }
+        }
+        Format::Xml => {
+            let (root, value) = xml::to_value(body)?;
+            let api = ApiError::from_value(status, &value).filter(|a| !is_success_code(&a.code));
+            if let Some(api) = api {
+                return Err(api.into());
+            }
+            if root == "Error" {
+                return Err(not_an_api_error(status, body, Format::Xml, token).into());
+            }
+            if let Some(what) = value.lacks() {
+                return Err(unexpected(status, body, format, what, token).into());
+            }
+            T::deserialize(value).map_err(|e| {
+                redacted(
+                    ParseError {
+                        format: Format::Xml,
+                        kind: ParseErrorKind::Shape,
+                        message: e.to_string(),
+                        offset: None,
+                    },
+                    token,
+                )
+            })?
+        }
+    };
+    match value.lacks() {
+        None => Ok(value),
+        Some(what) => Err(unexpected(status, body, format, what, token).into()),
+    }
+}
+
+fn unexpected(
+    status: u16,
+    body: &[u8],
+    format: Format,
+    what: &str,
+    token: Option<&str>,
+) -> ParseError {
+    ParseError {
+        format,
+        kind: ParseErrorKind::Unexpected,
+        message: format!(
+            "HTTP status {status} with a body that is not the operation's answer ({what}): {:?}",
+            excerpt(body, token)
+        ),
+        offset: None,
+    }
+}
+
+/// Codes that some APIs put in a successful answer; they are not errors.
+fn is_success_code(code: &str) -> bool {
+    ["200", "0", "OK", "Success"]
+        .iter()
+        .any(|ok| code.eq_ignore_ascii_case(ok))
 }
 
 /// Reads an error response into [`Error::Api`], or [`Error::Parse`] when the body is not an
 /// API error (a proxy's HTML page, a truncated body).
 pub fn parse_error_body(status: u16, body: &[u8], hint: Format) -> Error {
+    error_body(status, body, hint, None)
+}
+
+fn error_body(status: u16, body: &[u8], hint: Format, token: Option<&str>) -> Error {
     let format = sniff(body, hint);
-    let value = match format {
-        Format::Json => serde_json::from_slice::<Value>(body).ok(),
-        Format::Xml => xml::to_value(body).ok().map(|(_, v)| v),
-    };
-    match value.and_then(|v| ApiError::from_value(status, &v)) {
+    match to_value(body, format)
+        .ok()
+        .and_then(|v| ApiError::from_value(status, &v))
+    {
         Some(api) => api.into(),
-        None => not_an_api_error(status, body, format).into(),
+        None => not_an_api_error(status, body, format, token).into(),
     }
 }
 
-fn not_an_api_error(status: u16, body: &[u8], format: Format) -> ParseError {
-    let text = String::from_utf8_lossy(body);
-    let snippet = lenient::clip(text.trim());
+fn not_an_api_error(status: u16, body: &[u8], format: Format, token: Option<&str>) -> ParseError {
+    let snippet = excerpt(body, token);
     ParseError {
         format,
         kind: ParseErrorKind::NotAnApiError,
@@ -156,6 +286,36 @@ fn not_an_api_error(status: u16, body: &[u8], format: Format) -> ParseError {
             format!("HTTP status {status} with a body that is not an API error: {snippet:?}")
         },
         offset: None,
+    }
+}
+
+/// The beginning of `body` for an error message: the token hidden before the text is clipped,
+/// so that a clip cannot leave part of it behind. Callers quote it with `{:?}`, which escapes
+/// control characters.
+fn excerpt(body: &[u8], token: Option<&str>) -> String {
+    let head = body.get(..4096).unwrap_or(body);
+    let text = String::from_utf8_lossy(head);
+    let text = match token {
+        Some(t) => crate::redact::redact(text.trim(), t),
+        None => text.trim().to_owned(),
+    };
+    lenient::clip(&text)
+}
+
+/// `e` with the token hidden in its message (serde quotes the values it could not read).
+fn redacted(mut e: ParseError, token: Option<&str>) -> ParseError {
+    if let Some(t) = token {
+        e.message = crate::redact::redact(&e.message, t);
+    }
+    e
+}
+
+fn too_deep(e: scan::TooDeep) -> ParseError {
+    ParseError {
+        format: Format::Json,
+        kind: ParseErrorKind::TooDeep,
+        message: format!("values nest deeper than {} levels", xml::MAX_DEPTH),
+        offset: Some(e.offset as u64),
     }
 }
 

@@ -5,7 +5,6 @@ use std::fmt;
 use std::ops::Range;
 
 use super::SignatureVersion;
-use crate::credentials::REDACTED;
 use crate::request::{Format, Method, RpcRequest};
 use crate::{Credentials, Secret};
 
@@ -167,6 +166,11 @@ impl SignedRequest {
         redact(text, self.token.as_ref())
     }
 
+    /// The security token the request carries, for hiding it in what the answer quotes.
+    pub(crate) fn token(&self) -> Option<&Secret> {
+        self.token.as_ref()
+    }
+
     /// The URL with the security token hidden, safe for logs.
     pub fn redacted_url(&self) -> String {
         redact(&self.url, self.token.as_ref())
@@ -257,14 +261,10 @@ impl fmt::Debug for SigningText<'_> {
     }
 }
 
-/// Replaces `token` in `text`, in each of the forms a request carries it.
+/// Replaces `token` in `text`, in every form a request or an answer may carry it.
 pub(crate) fn redact(text: &str, token: Option<&Secret>) -> String {
-    let Some(token) = token.map(Secret::expose).filter(|t| !t.is_empty()) else {
-        return text.to_owned();
-    };
-    let once = crate::percent::encode(token);
-    let twice = crate::percent::encode(&once);
-    text.replace(&twice, REDACTED)
-        .replace(&once, REDACTED)
-        .replace(token, REDACTED)
+    match token.map(Secret::expose) {
+        Some(token) => crate::redact::redact(text, token),
+        None => text.to_owned(),
+    }
 }
