@@ -134,28 +134,6 @@ impl Config {
         self.target == Target::Local
     }
 
-    /// `true` for an explicit endpoint on this machine's loopback interface (`localhost`,
-    /// `127.0.0.1`, `[::1]`), which is an emulator or a test double, never the service itself.
-    pub fn is_loopback(&self) -> bool {
-        let Target::Explicit(e) = &self.target else {
-            return false;
-        };
-        let Ok(endpoint) = rkvstore_blocking::core::Endpoint::parse(e) else {
-            return false;
-        };
-        let host = endpoint.host();
-        // The host without its port: `[::1]:80` keeps its brackets, `127.0.0.1:80` loses `:80`.
-        let host = match host.rsplit_once(':') {
-            Some((h, port)) if !port.contains(']') && !h.is_empty() && !h.ends_with(':') => h,
-            _ => host,
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    }
-
     /// The client, and the emulator it talks to for `--endpoint local` (kept alive by the
     /// caller for as long as the client is used).
     pub fn connect(&self) -> Result<(Client, Option<Emulator>), Failure> {

@@ -355,7 +355,7 @@ fn backup_wait_reports_every_step_in_order() {
         "7",
         "--wait",
         "--interval",
-        "0.01",
+        "0.5",
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let steps: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("job ")).collect();
@@ -391,9 +391,9 @@ fn wait_timeout_exits_4_naming_the_last_status() {
         &id.to_string(),
         "--wait",
         "--interval",
-        "0.05",
+        "0.5",
         "--timeout",
-        "0.3",
+        "1",
     ]));
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(

@@ -358,3 +358,18 @@ fn a_hostile_date_header_is_an_error_not_a_panic() {
         assert_eq!(server.hits(), 1, "{date}: no correction was attempted");
     }
 }
+
+#[test]
+fn the_emulator_subcommand_refuses_absurd_flags_as_usage_errors() {
+    let home = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--step-seconds", "1e300"),
+        ("--clock-offset", "9223372036854775807"),
+        ("--clock-offset", "-9223372036854775808"),
+    ] {
+        let r = run(rkvstore(&home, false).args(["emulator", flag, value]));
+        assert_eq!(r.code, 2, "{flag} {value}: {}", r.stderr);
+        assert!(r.stderr.contains(flag), "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "it did not start: {}", r.stdout);
+    }
+}

@@ -114,7 +114,7 @@ fn closed_stdout_and_stderr_end_quietly_with_status_0() {
                 "r-cli",
                 "--wait",
                 "--interval",
-                "0.01",
+                "0.5",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -143,7 +143,7 @@ fn head_of_merged_output_ends_the_wait_quietly() {
                 "r-cli",
                 "--wait",
                 "--interval",
-                "0.01",
+                "0.5",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -223,7 +223,7 @@ fn a_full_disk_is_exit_1_never_3_or_an_abort() {
             "r-cli",
             "--wait",
             "--interval",
-            "0.01",
+            "0.5",
         ])
         .stderr(full())
         .output()

@@ -65,6 +65,12 @@ fn a_2xx_body_that_is_not_the_answer_is_an_error() {
         "unexpected XML response: HTTP status 200 with a body that is not the operation's answer \
          (no RequestId): \"<html>\\u{1b}[2J\\u{1b}]0;owned\\u{7} portal</html>\""
     );
+    let e = parse_response::<Value>(200, b"OK\r\n", Format::Json).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unexpected JSON response: HTTP status 200 with a body that is not the operation's answer \
+         (neither JSON nor XML): \"OK\""
+    );
     let long = format!("{{\"X\":\"{}\"}}", "a".repeat(10_000));
     let e = parse_response::<Value>(200, long.as_bytes(), Format::Json).unwrap_err();
     assert!(e.to_string().len() < 300, "{e}");

@@ -54,10 +54,10 @@ fn wait_options(config: &Config, w: &WaitArgs) -> Result<Option<WaitOptions>, Fa
     // of the demo in a few seconds.
     let default_interval = if config.is_local() { 0.5 } else { 5.0 };
     let interval = seconds("--interval", w.interval.unwrap_or(default_interval))?;
-    // Polling the service faster than this only earns throttling; an emulator, in process or on
-    // the loopback interface, costs nothing to ask, so tests and demos may go as fast as they
-    // like.
-    if !config.is_local() && !config.is_loopback() && interval < MIN_INTERVAL {
+    // Polling the service faster than this only earns throttling (and a test double on the
+    // network is polled like the service); the emulator inside this process costs nothing to
+    // ask, so a demo may go as fast as it likes.
+    if !config.is_local() && interval < MIN_INTERVAL {
         return Err(Failure::Usage(format!(
             "--interval must be at least {} seconds (the service throttles faster polling), \
              not {}",
@@ -105,7 +105,11 @@ fn completions(shell: ShellArg) -> Result<(), Failure> {
 }
 
 fn emulator(args: &rkvstore_emulator::EmulatorArgs) -> Result<(), Failure> {
-    let emu = args.start().map_err(|e| Failure::Config(e.to_string()))?;
+    let emu = args.start().map_err(|e| match e {
+        // A flag out of range is a usage error, like any other bad flag.
+        rkvstore_emulator::Error::Config(m) => Failure::Usage(m),
+        other => Failure::Config(other.to_string()),
+    })?;
     print(|out| writeln!(out, "{}", emu.url()))?;
     emu.wait();
     Ok(())

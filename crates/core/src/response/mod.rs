@@ -174,6 +174,11 @@ fn parse<T: Shape>(
         return Err(error_body(status, body, hint, token));
     }
     let format = sniff(body, hint);
+    // Text that starts like neither document (a plain "OK", a proxy's banner) is no answer.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| !matches!(b, b'{' | b'[' | b'<')) {
+        return Err(unexpected(status, body, format, "neither JSON nor XML", token).into());
+    }
     let value: T = match format {
         Format::Json => {
             let scan = scan::scan(body).map_err(too_deep)?;
