@@ -2,21 +2,22 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rkvstore_core::response::{read_answer, Shape};
-use rkvstore_core::retry::{parse_retry_after, Decision, Failure, GiveUp, RetryPolicy};
+use rkvstore_core::call::{Call, CallPolicy, Retry, Step};
+use rkvstore_core::response::{Document, Shape};
+use rkvstore_core::retry::RetryPolicy;
 use rkvstore_core::{
-    sign, CreateBackup, CreateBackupResponse, Credentials, DescribeBackupTasks,
+    CreateBackup, CreateBackupResponse, Credentials, DescribeBackupTasks,
     DescribeBackupTasksResponse, Endpoint, Format, Operation, Params, RpcRequest, SignatureVersion,
-    SignedRequest, SigningParams, Timestamp, VERSION,
+    SignedRequest, Timestamp, VERSION,
 };
 
 use crate::builder::Builder;
 use crate::credentials::Source;
-use crate::error::{Error, TransportKind};
+use crate::error::{Error, Report};
 use crate::random;
-use crate::transport::{Answer, Transport};
+use crate::transport::Transport;
 
 /// The default connect timeout, as in the official SDKs.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,12 +30,13 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
 /// the client stops with [`Error::ClockSkew`] rather than sign with the server's idea of time.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(24 * 3600);
 
-/// This machine's clock, in seconds since the Unix epoch (0 before it).
-fn local_unix() -> i64 {
-    SystemTime::now()
+/// This machine's clock (0 before the Unix epoch).
+fn local_now() -> Timestamp {
+    let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+        .unwrap_or(0);
+    Timestamp::from_unix(secs)
 }
 
 /// A callback for one-line, redacted descriptions of what the client does (`--verbose`).
@@ -126,12 +128,7 @@ impl Client {
     /// Any R-kvstore action, with the response as JSON (from either wire format). Mark actions
     /// that change state `idempotent: false` so that they are never repeated after an unclear
     /// failure. The client's region is added as `RegionId` when `params` has none.
-    pub fn call(
-        &self,
-        action: &str,
-        params: Params,
-        idempotent: bool,
-    ) -> Result<serde_json::Value, Error> {
+    pub fn call(&self, action: &str, params: Params, idempotent: bool) -> Result<Document, Error> {
         let request = self.call_request(action, params)?;
         self.send(&request, idempotent)
     }
@@ -159,20 +156,18 @@ impl Client {
 
     /// Signs `request` as the next attempt would be signed (for `--dry-run`).
     pub fn sign(&self, request: &RpcRequest) -> Result<SignedRequest, Error> {
-        let nonce = random::nonce();
-        Ok(sign(
-            request,
-            &SigningParams {
-                credentials: &self.inner.credentials,
-                time: self.now(),
-                nonce: &nonce,
-                version: self.inner.version,
-            },
-        )?)
+        let mut call = Call::<Document>::new(request.clone(), true, &self.policy())
+            .clock_skew(self.clock_skew());
+        Ok(call
+            .next_request(&self.inner.credentials, local_now(), &random::nonce())?
+            .clone())
     }
 
-    fn now(&self) -> Timestamp {
-        Timestamp::from_unix(local_unix()).offset(self.inner.skew.load(Ordering::Relaxed))
+    fn policy(&self) -> CallPolicy {
+        CallPolicy::default()
+            .retry(self.inner.retry)
+            .signature(self.inner.version)
+            .max_clock_skew(MAX_CLOCK_SKEW)
     }
 
     fn log(&self, line: impl FnOnce() -> String) {
@@ -181,13 +176,18 @@ impl Client {
         }
     }
 
-    /// Sends `request` with retries and parses the answer as `T`.
+    /// Sends `request` and parses the answer as `T`. The core's [`Call`] decides everything
+    /// (signing each attempt anew, retries, the clock correction, the answer's checks); this
+    /// loop only sends, sleeps, reads the clock and logs.
     pub fn send<T: Shape>(&self, request: &RpcRequest, idempotent: bool) -> Result<T, Error> {
-        let mut attempt = 1u32;
-        let mut skew_corrected = false;
+        let mut call = Call::<T>::new(request.clone(), idempotent, &self.policy())
+            .clock_skew(self.clock_skew());
         loop {
-            // Every attempt is signed anew: a fresh nonce and the current time.
-            let signed = self.sign(request)?;
+            let now = local_now();
+            let signed = call
+                .next_request(&self.inner.credentials, now, &random::nonce())?
+                .clone();
+            let attempt = call.attempts();
             self.log(|| {
                 format!(
                     "→ {} {} (attempt {attempt})",
@@ -195,103 +195,41 @@ impl Client {
                     signed.redacted_url()
                 )
             });
-            let started = std::time::Instant::now();
-            let (error, failure_kind) = match self.inner.transport.send(&signed) {
-                Ok(answer) => {
+            let started = Instant::now();
+            let step = match self.inner.transport.send(&signed) {
+                Ok(got) => {
+                    let ms = started.elapsed().as_millis();
                     self.log(|| {
-                        format!(
-                            "← HTTP {} ({} bytes, {} ms)",
-                            answer.status,
-                            answer.body.len(),
-                            started.elapsed().as_millis()
-                        )
+                        format!("← HTTP {} ({} bytes, {ms} ms)", got.status, got.body.len())
                     });
-                    // A 2xx answer is a success only if it has the operation's shape; a body
-                    // carrying `Code` is an API error whatever the status.
-                    let error: Error = match read_answer(&signed, answer.status, &answer.body) {
-                        Ok(value) => return Ok(value),
-                        Err(e) => e.into(),
-                    };
-                    // A 2xx body that could not be read will not improve with a retry (an error
-                    // status with a proxy's page in place of an API error may: it goes on).
-                    if (200..300).contains(&answer.status) && !matches!(error, Error::Api(_)) {
-                        return Err(error);
-                    }
-                    if !skew_corrected && self.correct_skew(&error, &answer)? {
-                        skew_corrected = true;
-                        continue;
-                    }
-                    let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
-                    (error, Some((answer.status, retry_after)))
+                    call.answer(got.answer(), random::unit())
                 }
                 Err(e) => {
-                    self.log(|| format!("← {e}"));
-                    (e, None)
+                    self.log(|| format!("← {}", signed.redact(&e.to_string())));
+                    call.transport_failed(e, random::unit())
                 }
             };
-            let failure = match (&error, failure_kind) {
-                (_, Some((status, retry_after))) => Failure::Answer {
-                    status,
-                    code: error.api().map(|a| a.code.as_str()),
-                    retry_after,
-                },
-                (
-                    Error::Transport {
-                        kind: TransportKind::NotSent,
-                        ..
-                    },
-                    None,
-                ) => Failure::NotSent,
-                (Error::Transport { .. }, None) => Failure::NoAnswer,
-                // A body over the cap or a parse failure will not improve with a retry.
-                _ => return Err(error),
-            };
-            match self
-                .inner
-                .retry
-                .decide(attempt, &failure, idempotent, random::unit())
-            {
-                Decision::RetryAfter(delay) => {
-                    self.log(|| format!("  retrying in {} ms: {error}", delay.as_millis()));
+            match step {
+                Step::Done(value) => return Ok(value),
+                Step::Failed(e) => return Err(e.into()),
+                Step::Again { delay, because } => {
+                    match because {
+                        Retry::ClockSkew(skew) => {
+                            self.inner.skew.store(skew, Ordering::Relaxed);
+                            self.log(|| format!("  the service's clock is {skew:+} s from ours; re-signing with it"));
+                        }
+                        Retry::Failed(e) => {
+                            let e = Error::from(e);
+                            self.log(|| {
+                                format!("  retrying in {} ms: {}", delay.as_millis(), Report(&e))
+                            });
+                        }
+                        _ => {}
+                    }
                     std::thread::sleep(delay);
-                    attempt += 1;
                 }
-                Decision::GiveUp(GiveUp::Exhausted) if attempt > 1 => {
-                    return Err(Error::RetriesExhausted {
-                        attempts: attempt,
-                        last: Box::new(error),
-                    })
-                }
-                Decision::GiveUp(_) => return Err(error),
             }
         }
-    }
-
-    /// On `InvalidTimeStamp.Expired`, learns the offset from the answer's `Date` header and
-    /// returns `true` to re-sign with it. A `Date` that is no date is ignored; one further away
-    /// than [`MAX_CLOCK_SKEW`] is an error: that is a wrong clock (or a hostile server), and
-    /// following it would sign every later request with a nonsense time.
-    fn correct_skew(&self, error: &Error, answer: &Answer) -> Result<bool, Error> {
-        let expired = error
-            .api()
-            .is_some_and(|a| a.code == "InvalidTimeStamp.Expired");
-        let Some(server) = answer.date.as_deref().and_then(Timestamp::parse_http_date) else {
-            return Ok(false);
-        };
-        if !expired {
-            return Ok(false);
-        }
-        let local = Timestamp::from_unix(local_unix());
-        let skew = server.seconds_since(local).unwrap_or(i64::MAX);
-        if skew.unsigned_abs() > MAX_CLOCK_SKEW.as_secs() {
-            return Err(Error::ClockSkew {
-                server_time: server.to_string(),
-                skew_secs: skew,
-            });
-        }
-        self.inner.skew.store(skew, Ordering::Relaxed);
-        self.log(|| format!("  the service's clock is {skew:+} s from ours; re-signing with it"));
-        Ok(true)
     }
 
     /// The clock correction in use, in seconds.

@@ -1,23 +1,19 @@
 //! The one error type of the blocking client.
+//!
+//! The contract is the core's: each variant's `Display` describes only its own layer and
+//! `source()` returns the cause, so that printing the chain never repeats a message. Variants
+//! that hold a typed error of the core are transparent (that error's message, that error's
+//! source); [`Error::RetriesExhausted`] says how many attempts were made and returns the last
+//! failure as its source. [`Report`] prints a whole chain on one line.
 
 use std::fmt;
 use std::time::Duration;
 
+use rkvstore_core::call::{TransportKind, WaitError};
 use rkvstore_core::escape::controls;
-use rkvstore_core::{ApiError, ParseError};
+use rkvstore_core::{ApiError, EndpointError, ParamError, ParseError};
 
 use crate::credentials::CredentialsError;
-
-/// How a request failed on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransportKind {
-    /// No connection could be made; the request never left.
-    NotSent,
-    /// The request was sent (or may have been) and no usable answer came.
-    NoAnswer,
-    /// A timeout, which leaves it unknown whether the request ran.
-    Timeout,
-}
 
 /// Everything the client can report. Messages never contain a secret or a token.
 #[derive(Debug)]
@@ -25,13 +21,15 @@ pub enum TransportKind {
 pub enum Error {
     /// The service answered with an error.
     Api(Box<ApiError>),
-    /// A request could not be built: a bad parameter, instance ID, endpoint.
-    Invalid(rkvstore_core::Error),
+    /// A request could not be built: a bad or repeated parameter, a bad instance or region ID.
+    Param(ParamError),
+    /// The endpoint given cannot be used.
+    Endpoint(EndpointError),
     /// The network failed.
     Transport {
         /// What kind of failure.
         kind: TransportKind,
-        /// What the transport said.
+        /// What the transport said (redacted).
         message: String,
     },
     /// No credentials, or unusable ones.
@@ -43,8 +41,16 @@ pub enum Error {
         /// The cap, in bytes.
         limit: u64,
     },
-    /// The response could not be read.
+    /// The response could not be read, or was not the operation's answer.
     Parse(ParseError),
+    /// The service's clock, from its `Date` header, is further from this machine's than the
+    /// client corrects by itself ([`crate::MAX_CLOCK_SKEW`]).
+    ClockSkew {
+        /// The service's time, `yyyy-MM-ddTHH:mm:ssZ`.
+        server_time: String,
+        /// Seconds the service's clock is ahead of this machine's (negative: behind).
+        skew_secs: i64,
+    },
     /// The job did not finish in time.
     WaitTimedOut {
         /// The job.
@@ -65,21 +71,15 @@ pub enum Error {
         /// How long it was looked for.
         waited: Duration,
     },
-    /// The service's clock, from its `Date` header, is further from this machine's than the
-    /// client corrects by itself ([`crate::MAX_CLOCK_SKEW`]).
-    ClockSkew {
-        /// The service's time, `yyyy-MM-ddTHH:mm:ssZ`.
-        server_time: String,
-        /// Seconds the service's clock is ahead of this machine's (negative: behind).
-        skew_secs: i64,
-    },
-    /// The last error after every attempt allowed was made.
+    /// Every attempt allowed was made; the last failure is the source.
     RetriesExhausted {
         /// Attempts made.
         attempts: u32,
         /// The last failure.
         last: Box<Error>,
     },
+    /// An error of the core that none of the kinds above describes (the core may add kinds).
+    Core(rkvstore_core::Error),
 }
 
 impl Error {
@@ -89,6 +89,14 @@ impl Error {
             Error::Api(e) => Some(e),
             Error::RetriesExhausted { last, .. } => last.api(),
             _ => None,
+        }
+    }
+
+    /// The failure itself, looking through [`Error::RetriesExhausted`].
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::RetriesExhausted { last, .. } => last.root(),
+            other => other,
         }
     }
 
@@ -106,63 +114,30 @@ impl Error {
             _ => false,
         }
     }
-
-    /// The failure itself, looking through [`Error::RetriesExhausted`].
-    pub fn root(&self) -> &Error {
-        match self {
-            Error::RetriesExhausted { last, .. } => last.root(),
-            other => other,
-        }
-    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => e.fmt(f),
-            Error::Invalid(e) => e.fmt(f),
+            Error::Param(e) => e.fmt(f),
+            Error::Endpoint(e) => e.fmt(f),
+            Error::Parse(e) => e.fmt(f),
+            Error::Credentials(e) => e.fmt(f),
+            Error::Core(e) => e.fmt(f),
             Error::Transport { kind, message } => {
                 let message = controls(message);
                 match kind {
                     TransportKind::NotSent => write!(f, "could not connect: {message}"),
-                    TransportKind::NoAnswer => write!(f, "no answer from the endpoint: {message}"),
                     TransportKind::Timeout => write!(f, "timed out: {message}"),
+                    _ => write!(f, "no answer from the endpoint: {message}"),
                 }
             }
-            Error::Credentials(e) => e.fmt(f),
-            Error::Config(msg) => f.write_str(msg),
+            Error::Config(msg) => f.write_str(&controls(msg)),
             Error::ResponseTooLarge { limit } => write!(
                 f,
                 "the response is larger than the {limit}-byte limit; raise it with \
                  max_response_bytes if this is expected"
-            ),
-            Error::Parse(e) => e.fmt(f),
-            Error::WaitTimedOut {
-                job_id,
-                last_status,
-                last_percent,
-                waited,
-            } => {
-                write!(
-                    f,
-                    "backup job {job_id} did not finish within {}s",
-                    waited.as_secs()
-                )?;
-                match (last_status.as_deref().map(controls), last_percent) {
-                    (Some(s), Some(p)) => write!(f, "; last status {s} at {p}%"),
-                    (Some(s), None) => write!(f, "; last status {s}"),
-                    _ => f.write_str("; the job was never seen"),
-                }
-            }
-            Error::JobNotFound {
-                job_id,
-                instance_id,
-                waited,
-            } => write!(
-                f,
-                "backup job {job_id} of instance {instance_id} did not appear in \
-                 DescribeBackupTasks within {}s; check the job ID",
-                waited.as_secs()
             ),
             Error::ClockSkew {
                 server_time,
@@ -178,8 +153,30 @@ impl fmt::Display for Error {
                     crate::MAX_CLOCK_SKEW.as_secs() / 3600
                 )
             }
-            Error::RetriesExhausted { attempts, last } => {
-                write!(f, "{last} (gave up after {attempts} attempts)")
+            Error::WaitTimedOut {
+                job_id,
+                last_status,
+                last_percent,
+                waited,
+            } => WaitError::TimedOut {
+                job_id: *job_id,
+                last_status: last_status.clone(),
+                last_percent: *last_percent,
+                waited: *waited,
+            }
+            .fmt(f),
+            Error::JobNotFound {
+                job_id,
+                instance_id,
+                waited,
+            } => WaitError::JobNotFound {
+                job_id: *job_id,
+                instance_id: instance_id.clone(),
+                waited: *waited,
+            }
+            .fmt(f),
+            Error::RetriesExhausted { attempts, .. } => {
+                write!(f, "gave up after {attempts} attempts")
             }
         }
     }
@@ -187,11 +184,15 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // Transparent variants pass on their inner error's own source; only the retry wrapper
+        // has a cause of its own.
         match self {
-            Error::Api(e) => Some(e.as_ref()),
-            Error::Invalid(e) => Some(e),
-            Error::Credentials(e) => Some(e),
-            Error::Parse(e) => Some(e),
+            Error::Api(e) => e.source(),
+            Error::Param(e) => e.source(),
+            Error::Endpoint(e) => e.source(),
+            Error::Parse(e) => e.source(),
+            Error::Credentials(e) => e.source(),
+            Error::Core(e) => e.source(),
             Error::RetriesExhausted { last, .. } => Some(last.as_ref()),
             _ => None,
         }
@@ -200,22 +201,98 @@ impl std::error::Error for Error {
 
 impl From<rkvstore_core::Error> for Error {
     fn from(e: rkvstore_core::Error) -> Self {
+        use rkvstore_core::Error as Core;
         match e {
-            rkvstore_core::Error::Api(api) => Error::Api(api),
-            rkvstore_core::Error::Parse(p) => Error::Parse(p),
-            other => Error::Invalid(other),
+            Core::Api(api) => Error::Api(api),
+            Core::Parse(p) => Error::Parse(p),
+            Core::Param(p) => Error::Param(p),
+            Core::Endpoint(e) => Error::Endpoint(e),
+            Core::Transport(t) => match t.kind {
+                TransportKind::TooLarge { limit } => Error::ResponseTooLarge { limit },
+                kind => Error::Transport {
+                    kind,
+                    message: t.message,
+                },
+            },
+            Core::ClockSkew {
+                server_time,
+                skew_secs,
+                ..
+            } => Error::ClockSkew {
+                server_time,
+                skew_secs,
+            },
+            Core::RetriesExhausted { attempts, last } => Error::RetriesExhausted {
+                attempts,
+                last: Box::new(Error::from(*last)),
+            },
+            Core::Wait(WaitError::JobNotFound {
+                job_id,
+                instance_id,
+                waited,
+            }) => Error::JobNotFound {
+                job_id,
+                instance_id,
+                waited,
+            },
+            Core::Wait(WaitError::TimedOut {
+                job_id,
+                last_status,
+                last_percent,
+                waited,
+            }) => Error::WaitTimedOut {
+                job_id,
+                last_status,
+                last_percent,
+                waited,
+            },
+            other => Error::Core(other),
         }
     }
 }
 
-impl From<rkvstore_core::ParamError> for Error {
-    fn from(e: rkvstore_core::ParamError) -> Self {
-        Error::Invalid(e.into())
+impl From<ParamError> for Error {
+    fn from(e: ParamError) -> Self {
+        Error::Param(e)
+    }
+}
+
+impl From<EndpointError> for Error {
+    fn from(e: EndpointError) -> Self {
+        Error::Endpoint(e)
     }
 }
 
 impl From<CredentialsError> for Error {
     fn from(e: CredentialsError) -> Self {
         Error::Credentials(e)
+    }
+}
+
+/// An error and every cause after it on one line, `outer: cause: …`, for a person.
+///
+/// ```
+/// use rkvstore_blocking::{Error, Report};
+/// let e = Error::RetriesExhausted {
+///     attempts: 3,
+///     last: Box::new(Error::ResponseTooLarge { limit: 10 }),
+/// };
+/// assert_eq!(
+///     Report(&e).to_string(),
+///     "gave up after 3 attempts: the response is larger than the 10-byte limit; raise it \
+///      with max_response_bytes if this is expected"
+/// );
+/// ```
+pub struct Report<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
     }
 }

@@ -38,8 +38,8 @@ pub use client::{
     Client, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,
     MAX_CLOCK_SKEW,
 };
-pub use error::{Error, TransportKind};
-pub use wait::WaitOptions;
+pub use error::{Error, Report};
+pub use rkvstore_core::call::{TransportKind, WaitOptions};
 
 pub use rkvstore_core as core;
 

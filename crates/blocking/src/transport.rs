@@ -2,17 +2,25 @@
 
 use std::time::Duration;
 
+use rkvstore_core::call::{Answer, TransportError, TransportKind};
 use rkvstore_core::SignedRequest;
 use ureq::Agent;
 
-use crate::error::{Error, TransportKind};
-
-/// An answer: status, the headers the client uses, and the body.
-pub(crate) struct Answer {
+/// An answer as received: status, the headers the call reads, and the body.
+pub(crate) struct Received {
     pub(crate) status: u16,
     pub(crate) date: Option<String>,
     pub(crate) retry_after: Option<String>,
     pub(crate) body: Vec<u8>,
+}
+
+impl Received {
+    /// The answer as the call state machine takes it.
+    pub(crate) fn answer(&self) -> Answer<'_> {
+        Answer::new(self.status, &self.body)
+            .date(self.date.as_deref())
+            .retry_after(self.retry_after.as_deref())
+    }
 }
 
 pub(crate) struct Transport {
@@ -48,7 +56,8 @@ impl Transport {
         self
     }
 
-    pub(crate) fn send(&self, signed: &SignedRequest) -> Result<Answer, Error> {
+    /// Sends `signed` and reads the whole answer. The call redacts the failure's message.
+    pub(crate) fn send(&self, signed: &SignedRequest) -> Result<Received, TransportError> {
         let mut builder = ureq::http::Request::builder()
             .method(signed.method().as_str())
             .uri(signed.url());
@@ -58,9 +67,12 @@ impl Transport {
                 builder = builder.header(*name, value.as_str());
             }
         }
-        let request = builder
-            .body(signed.body().to_vec())
-            .map_err(|e| Error::Config(format!("the request could not be built: {e}")))?;
+        let request = builder.body(signed.body().to_vec()).map_err(|e| {
+            TransportError::new(
+                TransportKind::NotSent,
+                format!("the request could not be built: {e}"),
+            )
+        })?;
         let mut response = self
             .agent
             .run(request)
@@ -81,12 +93,15 @@ impl Transport {
             .limit(self.max_body)
             .read_to_vec()
             .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => Error::ResponseTooLarge {
-                    limit: self.max_body,
-                },
+                ureq::Error::BodyExceedsLimit(_) => TransportError::new(
+                    TransportKind::TooLarge {
+                        limit: self.max_body,
+                    },
+                    "",
+                ),
                 other => self.classify(other, signed),
             })?;
-        Ok(Answer {
+        Ok(Received {
             status,
             date,
             retry_after,
@@ -99,7 +114,7 @@ impl Transport {
     /// Sorts a ureq error by what it says about the request: never sent, or fate unknown. The
     /// message is redacted, in case it quotes the URL and with it a security token. A host name
     /// that does not resolve is named, since it is usually a typo in a region or endpoint.
-    fn classify(&self, e: ureq::Error, signed: &SignedRequest) -> Error {
+    fn classify(&self, e: ureq::Error, signed: &SignedRequest) -> TransportError {
         if is_unresolved(&e) {
             let host = host_of(signed.url());
             // The I/O error's own text, without ureq's "io: " in front of it.
@@ -113,10 +128,7 @@ impl Transport {
                 message.push_str("; ");
                 message.push_str(hint);
             }
-            return Error::Transport {
-                kind: TransportKind::NotSent,
-                message: signed.redact(&message),
-            };
+            return TransportError::new(TransportKind::NotSent, signed.redact(&message));
         }
         classify(e, signed)
     }
@@ -145,7 +157,7 @@ fn host_of(url: &str) -> &str {
 
 /// Sorts a ureq error by what it says about the request: never sent, or fate unknown. The
 /// message is redacted, in case it quotes the URL and with it a security token.
-fn classify(e: ureq::Error, signed: &SignedRequest) -> Error {
+fn classify(e: ureq::Error, signed: &SignedRequest) -> TransportError {
     use std::io::ErrorKind;
     use ureq::Timeout;
     let kind = match &e {
@@ -169,10 +181,7 @@ fn classify(e: ureq::Error, signed: &SignedRequest) -> Error {
         ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => TransportKind::Timeout,
         _ => TransportKind::NoAnswer,
     };
-    Error::Transport {
-        kind,
-        message: signed.redact(&e.to_string()),
-    }
+    TransportError::new(kind, signed.redact(&e.to_string()))
 }
 
 #[cfg(test)]
@@ -224,7 +233,7 @@ mod tests {
             "failed to lookup address information: Name or service not known",
         );
         match transport.classify(ureq::Error::Io(io), &signed) {
-            Error::Transport { kind, message } => {
+            TransportError { kind, message, .. } => {
                 assert_eq!(kind, TransportKind::NotSent);
                 assert_eq!(
                     message,
@@ -233,7 +242,6 @@ mod tests {
                      did you mean cn-hangzhou?"
                 );
             }
-            other => panic!("{other:?}"),
         }
     }
 }

@@ -194,10 +194,7 @@ fn server_errors_forever_stop_after_the_allowed_attempts() {
         "{err:?}"
     );
     assert_eq!(err.api().unwrap().code, "ServiceUnavailable");
-    assert!(
-        err.to_string().ends_with("(gave up after 3 attempts)"),
-        "{err}"
-    );
+    assert!(err.to_string() == "gave up after 3 attempts", "{err}");
     assert_eq!(emu.requests().len(), 3);
 }
 
@@ -466,7 +463,7 @@ fn generic_call_reads_any_format() {
     for format in [Format::Json, Format::Xml] {
         let c = client(&emu).format(format).build().unwrap();
         let v = c.call("DescribeBackupTasks", params.clone(), true).unwrap();
-        assert_eq!(v["InstanceId"], INSTANCE, "{format}");
+        assert_eq!(v.get_str("InstanceId"), Some(INSTANCE), "{format}");
     }
     let err = client(&emu)
         .build()

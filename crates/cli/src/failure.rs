@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use rkvstore_blocking::core::escape::controls;
 use rkvstore_blocking::core::ApiError;
-use rkvstore_blocking::Error;
+use rkvstore_blocking::{Error, Report};
 
 /// A failed command.
 #[derive(Debug)]
@@ -49,7 +49,7 @@ impl Failure {
             Failure::Output(_) => 1,
             Failure::Hinted { failure, .. } => failure.exit_code(),
             Failure::Client(e) => match e.root() {
-                Error::Invalid(_) => 2,
+                Error::Param(_) | Error::Endpoint(_) => 2,
                 Error::Credentials(_) | Error::Config(_) => 3,
                 Error::WaitTimedOut { .. } => 4,
                 _ => 1,
@@ -65,7 +65,8 @@ impl Failure {
             Failure::Output(e) => format!("error: cannot write the output: {e}\n"),
             Failure::Client(e) => match e.api() {
                 Some(api) => render_api(api, e),
-                None => format!("error: {}\n", controls(&e.to_string())),
+                // The whole chain: "gave up after 3 attempts: timed out: …".
+                None => format!("error: {}\n", controls(&Report(e).to_string())),
             },
             Failure::Hinted { failure, hint } => {
                 format!("{}  hint: {}\n", failure.render(), controls(hint))

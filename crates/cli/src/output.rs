@@ -87,16 +87,13 @@ mod tests {
 
     #[test]
     fn table_aligns_columns_and_says_when_empty() {
-        let job = BackupJob {
-            backup_job_id: 100002,
-            backup_progress_status: Some(BackupStatus::Uploading),
-            job_mode: Some(JobMode::Manual),
-            node_id: None,
-            process: Some("55".into()),
-            progress: Some("55".into()),
-            start_time: Some("2026-11-29T10:00:00Z".into()),
-            task_action: Some(TaskAction::TempBackupTask),
-        };
+        let mut job = BackupJob::new(100002);
+        job.backup_progress_status = Some(BackupStatus::Uploading);
+        job.job_mode = Some(JobMode::Manual);
+        job.process = Some("55".into());
+        job.progress = Some("55".into());
+        job.start_time = Some("2026-11-29T10:00:00Z".into());
+        job.task_action = Some(TaskAction::TempBackupTask);
         let mut out = Vec::new();
         jobs_table(&mut out, "r-demo", std::slice::from_ref(&job)).unwrap();
         assert_eq!(
@@ -105,11 +102,9 @@ mod tests {
              100002  Manual  TempBackupTask  Uploading  55%       2026-11-29T10:00:00Z\n"
         );
         let mut out = Vec::new();
-        let hostile = BackupJob {
-            backup_progress_status: Some(BackupStatus::Other("\x1b[2JDone\r".into())),
-            start_time: Some("\u{9b}31mnow".into()),
-            ..job.clone()
-        };
+        let mut hostile = job.clone();
+        hostile.backup_progress_status = Some(BackupStatus::Other("\x1b[2JDone\r".into()));
+        hostile.start_time = Some("\u{9b}31mnow".into());
         jobs_table(&mut out, "r-demo", &[hostile]).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(

@@ -13,6 +13,7 @@ const MAX_FIELD_CHARS: usize = 16 * 1024;
 
 /// An error answered by the API: `{"Code": …}` in JSON, `<Error><Code>…` in XML.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub http_status: u16,

@@ -29,8 +29,8 @@ fn parse_any(data: &[u8], format: Format) {
     if let Ok(r) = parse_response::<CreateBackupResponse>(200, data, format) {
         assert!(r.job_ids().is_some_and(|ids| !ids.is_empty()));
     }
-    if let Ok(v) = parse_response::<serde_json::Value>(200, data, format) {
-        assert!(v.get("RequestId").is_some());
+    if let Ok(d) = parse_response::<crate::response::Document>(200, data, format) {
+        assert!(d.request_id().is_some());
     }
     let _ = parse_error_body(400, data, format);
     answer_hides_the_token(data, format);

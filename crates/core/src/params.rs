@@ -8,6 +8,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+pub(crate) use plain::{Decimal, Plain};
+
 /// Keys the signer writes itself; a caller who sets one gets [`ParamError::Reserved`].
 pub(crate) const RESERVED: [&str; 11] = [
     "AccessKeyId",
@@ -103,8 +105,9 @@ pub struct Params {
 struct Entry {
     key: Cow<'static, str>,
     value: Value,
-    /// Key and value are known to hold only unreserved characters (they were validated), so
-    /// the signer copies them without scanning for characters to escape.
+    /// Key and value hold only unreserved characters, so the signer copies them without
+    /// scanning for characters to escape. Only [`Params::push_plain`] sets it, from [`Plain`]
+    /// values.
     plain: bool,
 }
 
@@ -186,59 +189,33 @@ impl Params {
         Value::Text(start..self.text.len())
     }
 
-    /// Like [`Params::insert`] for a value already validated to hold only unreserved
-    /// characters (`A-Z a-z 0-9 - _ . ~`), under a constant name that is not reserved and not
-    /// yet set. Typed operations use it for their own fields, which meet all three by
-    /// construction, so the checks run in debug builds (and every test) only.
-    pub(crate) fn insert_plain(&mut self, key: &'static str, value: &str) -> &mut Self {
-        let value = self.store(value);
+    /// Like [`Params::insert`] for a name and a value that need no escaping. Typed operations
+    /// use it for their own fields. Both halves are [`Plain`], which cannot be made without
+    /// checking, so the signer can trust the entry's flag in every build. The name is a
+    /// constant checked at compile time ([`Plain::name`]), so it is neither empty nor reserved;
+    /// only "not yet set" is the caller's promise, checked in debug builds, because a typed
+    /// operation sets each of its fields once and a repeat could not change what is escaped.
+    pub(crate) fn insert_plain(&mut self, key: Plain<'static>, value: Plain<'_>) -> &mut Self {
+        let value = self.store(value.as_str());
         self.push_plain(key, value)
     }
 
     /// [`Params::insert_plain`] for a constant value, which is not copied.
     pub(crate) fn insert_plain_static(
         &mut self,
-        key: &'static str,
-        value: &'static str,
+        key: Plain<'static>,
+        value: Plain<'static>,
     ) -> &mut Self {
-        self.push_plain(key, Value::Static(value))
+        self.push_plain(key, Value::Static(value.as_str()))
     }
 
-    /// [`Params::insert_plain`] for a number, written in decimal straight into the buffer.
-    pub(crate) fn insert_plain_u64(&mut self, key: &'static str, n: u64) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = n;
-        loop {
-            at -= 1;
-            if let Some(d) = digits.get_mut(at) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let text = std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default();
-        let value = self.store(text);
-        self.push_plain(key, value)
-    }
-
-    fn push_plain(&mut self, key: &'static str, value: Value) -> &mut Self {
-        debug_assert!(!key.is_empty() && !RESERVED.contains(&key) && self.get(key).is_none());
+    fn push_plain(&mut self, key: Plain<'static>, value: Value) -> &mut Self {
+        debug_assert!(self.get(key.as_str()).is_none());
         self.entries.push(Entry {
-            key: Cow::Borrowed(key),
+            key: Cow::Borrowed(key.as_str()),
             value,
             plain: true,
         });
-        debug_assert!(self
-            .entries
-            .last()
-            .map(|e| self.value(e))
-            .unwrap_or_default()
-            .bytes()
-            .chain(key.bytes())
-            .all(crate::percent::is_unreserved));
         self
     }
 
@@ -318,6 +295,131 @@ impl Params {
     }
 }
 
+/// Text proven to need no percent-encoding. A module of its own so that the proof cannot be
+/// skipped: `Plain`'s field is private here, and every way to make one checks its bytes, at
+/// compile time for constants and in one pass otherwise.
+mod plain {
+    use super::RESERVED;
+    use crate::percent::is_unreserved;
+
+    /// Text whose every byte is unreserved (`A-Z a-z 0-9 - _ . ~`), which percent-encoding
+    /// leaves as it is, so the signer copies it without scanning.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) struct Plain<'a>(&'a str);
+
+    /// `percent::is_unreserved` as a `const fn`, for checks at compile time.
+    const fn unreserved(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    }
+
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    impl<'a> Plain<'a> {
+        /// `text` when every byte passes `allowed` and is unreserved. A validator passes its
+        /// own byte test, so that validating a value and proving it plain take one pass.
+        #[inline]
+        pub(crate) fn checked(text: &'a str, allowed: impl Fn(u8) -> bool) -> Option<Self> {
+            text.bytes()
+                .all(|b| allowed(b) && is_unreserved(b))
+                .then_some(Plain(text))
+        }
+
+        /// The text.
+        #[inline]
+        pub(crate) fn as_str(self) -> &'a str {
+            self.0
+        }
+    }
+
+    impl Plain<'static> {
+        /// A constant. Use it in a `const` block (`const { Plain::constant("Manual") }`), where
+        /// text that needs escaping stops the build instead of reaching a request.
+        pub(crate) const fn constant(text: &'static str) -> Self {
+            let bytes = text.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                assert!(unreserved(bytes[i]), "this constant needs percent-encoding");
+                i += 1;
+            }
+            Plain(text)
+        }
+
+        /// A parameter name: a [`Plain::constant`] that is also non-empty and not one of the
+        /// names the signer writes itself. Use it in a `const` block too.
+        pub(crate) const fn name(text: &'static str) -> Self {
+            assert!(!text.is_empty(), "a parameter name is empty");
+            let mut r = 0;
+            while r < RESERVED.len() {
+                assert!(
+                    !same(text, RESERVED[r]),
+                    "this parameter name is the signer's"
+                );
+                r += 1;
+            }
+            Plain::constant(text)
+        }
+    }
+
+    /// An integer written in decimal on the stack: digits and perhaps a minus sign, all
+    /// unreserved, so [`Decimal::as_plain`] needs no scan.
+    pub(crate) struct Decimal {
+        digits: [u8; 20],
+        start: usize,
+    }
+
+    impl Decimal {
+        /// `n` in decimal.
+        pub(crate) fn new(n: u64) -> Self {
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            let mut n = n;
+            loop {
+                at -= 1;
+                if let Some(d) = digits.get_mut(at) {
+                    *d = b'0' + (n % 10) as u8;
+                }
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            Decimal { digits, start: at }
+        }
+
+        /// `n` in decimal, with a minus sign when negative.
+        pub(crate) fn signed(n: i32) -> Self {
+            let mut d = Decimal::new(u64::from(n.unsigned_abs()));
+            if n < 0 {
+                // An `i32` has at most 10 digits, so there is room for the sign.
+                d.start -= 1;
+                if let Some(sign) = d.digits.get_mut(d.start) {
+                    *sign = b'-';
+                }
+            }
+            d
+        }
+
+        /// The text, which holds only digits and `-`.
+        pub(crate) fn as_plain(&self) -> Plain<'_> {
+            let text = self.digits.get(self.start..).unwrap_or_default();
+            Plain(std::str::from_utf8(text).unwrap_or_default())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +447,26 @@ mod tests {
             "parameter `A` is set twice; set each parameter once"
         );
         assert_eq!(p.get("A"), Some("1"));
+    }
+
+    #[test]
+    fn plain_text_is_checked_and_decimals_are_exact() {
+        assert!(Plain::checked("r-bp1_x.y~", |_| true).is_some());
+        for bad in ["a b", "a/b", "a%", "\u{e9}"] {
+            assert!(Plain::checked(bad, |_| true).is_none(), "{bad:?}");
+        }
+        // The validator's test narrows, never widens, what counts as plain.
+        assert!(Plain::checked("abc", |b| b != b'b').is_none());
+        for n in [0, 7, 116_234_567, u64::MAX] {
+            assert_eq!(Decimal::new(n).as_plain().as_str(), n.to_string());
+        }
+        for n in [0, -1, 730, i32::MIN, i32::MAX] {
+            assert_eq!(Decimal::signed(n).as_plain().as_str(), n.to_string());
+        }
+        const NAME: Plain<'static> = Plain::name("InstanceId");
+        let mut p = Params::new();
+        p.insert_plain(NAME, Decimal::new(5).as_plain());
+        assert_eq!(p.entry(0), Some(("InstanceId", "5", true)));
     }
 
     #[test]

@@ -1,31 +1,39 @@
 //! Checks on identifiers the user types, so that a typo fails here with advice instead of at
 //! the service with a generic error.
 
+use crate::params::Plain;
 use crate::ParamError;
 
 // Generic rather than a function pointer, so that the byte test inlines into the loop: these
-// checks run on every signed request.
+// checks run on every signed request. Every identifier checked here is also plain (nothing to
+// percent-encode), and the same pass proves it, so a typed operation can hand the result to
+// the signer's fast path without scanning the value again.
 #[inline]
-fn check(
+fn check<'a>(
     name: &'static str,
-    value: &str,
+    value: &'a str,
     ok_byte: impl Fn(u8) -> bool,
     expected: &'static str,
-) -> Result<(), ParamError> {
+) -> Result<Plain<'a>, ParamError> {
     // Every allowed character is ASCII, so checking bytes is exact (a multi-byte character
     // has no byte that passes).
-    if value.is_empty() || value.len() > 64 || !value.bytes().all(ok_byte) {
-        return Err(ParamError::Invalid {
-            name,
-            value: value.to_owned(),
-            expected,
-        });
-    }
-    Ok(())
+    let plain = (!value.is_empty() && value.len() <= 64)
+        .then(|| Plain::checked(value, ok_byte))
+        .flatten();
+    plain.ok_or_else(|| ParamError::Invalid {
+        name,
+        value: value.to_owned(),
+        expected,
+    })
 }
 
 /// An instance ID such as `r-bp1zxszhcgatnx`.
 pub fn instance_id(value: &str) -> Result<(), ParamError> {
+    plain_instance_id(value).map(drop)
+}
+
+/// [`instance_id`], returning the value as [`Plain`] text for the signer.
+pub(crate) fn plain_instance_id(value: &str) -> Result<Plain<'_>, ParamError> {
     check(
         "InstanceId",
         value,
@@ -37,6 +45,11 @@ pub fn instance_id(value: &str) -> Result<(), ParamError> {
 
 /// A region ID such as `cn-hangzhou`.
 pub fn region_id(value: &str) -> Result<(), ParamError> {
+    plain_region_id(value).map(drop)
+}
+
+/// [`region_id`], returning the value as [`Plain`] text for the signer.
+pub(crate) fn plain_region_id(value: &str) -> Result<Plain<'_>, ParamError> {
     check(
         "RegionId",
         value,
@@ -55,6 +68,7 @@ pub fn nonce(value: &str) -> Result<(), ParamError> {
         "a nonce is 1 to 64 letters, digits, '-' or '_', unique per request \
          (a random UUID or 32 hex digits)",
     )
+    .map(drop)
 }
 
 /// An API action or version name, which both travel in headers for ACS3.
@@ -65,6 +79,7 @@ pub fn token(name: &'static str, value: &str) -> Result<(), ParamError> {
         |c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'),
         "only letters, digits, '-', '_' and '.' are allowed",
     )
+    .map(drop)
 }
 
 /// Text that goes into an HTTP header: visible ASCII and spaces, no line breaks. The value is

@@ -111,11 +111,7 @@ fn describe_backup_tasks(
                 .collect()
         })
         .unwrap_or_default();
-    let response = DescribeBackupTasksResponse {
-        request_id: request_id.to_owned(),
-        instance_id: instance.to_owned(),
-        backup_jobs: jobs,
-    };
+    let response = DescribeBackupTasksResponse::new(request_id, instance, jobs);
     serde_json::to_value(response).map_err(|e| Failure::new(500, "InternalError", e.to_string()))
 }
 
@@ -152,9 +148,6 @@ fn create_backup(
             polls: 0,
         });
     }
-    let response = CreateBackupResponse {
-        request_id: request_id.to_owned(),
-        backup_job_id: id.to_string(),
-    };
+    let response = CreateBackupResponse::new(request_id, id.to_string());
     serde_json::to_value(response).map_err(|e| Failure::new(500, "InternalError", e.to_string()))
 }

@@ -105,16 +105,14 @@ impl Job {
             JobMode::Automated => TaskAction::NormalBackupTask,
             _ => TaskAction::TempBackupTask,
         };
-        BackupJob {
-            backup_job_id: self.id,
-            backup_progress_status: Some(status),
-            job_mode: Some(self.mode.clone()),
-            node_id: None,
-            process: Some(progress.to_string()),
-            progress: Some(progress.to_string()),
-            start_time: Some(self.start.to_string()),
-            task_action: Some(action),
-        }
+        let mut job = BackupJob::new(self.id);
+        job.backup_progress_status = Some(status);
+        job.job_mode = Some(self.mode.clone());
+        job.process = Some(progress.to_string());
+        job.progress = Some(progress.to_string());
+        job.start_time = Some(self.start.to_string());
+        job.task_action = Some(action);
+        job
     }
 }
 

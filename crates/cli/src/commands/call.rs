@@ -30,7 +30,8 @@ pub fn run(config: &Config, action: &str, raw: &[String]) -> Result<(), Failure>
     if config.dry_run {
         return dry_run(&client, &request);
     }
-    let value: serde_json::Value = client.send(&request, is_read_only(action))?;
+    let value: rkvstore_blocking::core::response::Document =
+        client.send(&request, is_read_only(action))?;
     print(|out| output::json(out, &value))
 }
 

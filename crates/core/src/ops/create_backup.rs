@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{owner_params, Operation, Owner};
+use crate::params::{Decimal, Plain};
 use crate::response::lenient;
 use crate::{validate, ParamError, Params};
 
@@ -16,6 +17,7 @@ use crate::{validate, ParamError, Params};
 /// # Ok::<(), rkvstore_core::ParamError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreateBackup {
     /// `InstanceId`.
     pub instance_id: String,
@@ -49,9 +51,9 @@ impl Operation for CreateBackup {
     type Output = CreateBackupResponse;
 
     fn params(&self) -> Result<Params, ParamError> {
-        validate::instance_id(&self.instance_id)?;
+        let instance_id = validate::plain_instance_id(&self.instance_id)?;
         let mut p = Params::with_capacity(2);
-        p.insert_plain("InstanceId", &self.instance_id);
+        p.insert_plain(const { Plain::name("InstanceId") }, instance_id);
         if let Some(days) = self.backup_retention_period {
             if days != -1 && !(7..=730).contains(&days) {
                 return Err(ParamError::Invalid {
@@ -61,17 +63,20 @@ impl Operation for CreateBackup {
                                the instance exists",
                 });
             }
-            // Digits and a minus sign: nothing to escape.
-            p.insert_plain("BackupRetentionPeriod", &days.to_string());
+            p.insert_plain(
+                const { Plain::name("BackupRetentionPeriod") },
+                Decimal::signed(days).as_plain(),
+            );
         }
         owner_params(&mut p, &self.owner)?;
         Ok(p)
     }
 }
 
-/// The response.
+/// The response. `#[non_exhaustive]`: the API adds fields over time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct CreateBackupResponse {
     /// `RequestId`.
     #[serde(default, deserialize_with = "lenient::string")]
@@ -95,6 +100,14 @@ impl crate::Shape for CreateBackupResponse {
 }
 
 impl CreateBackupResponse {
+    /// An answer naming the job started (for test doubles and emulators).
+    pub fn new(request_id: impl Into<String>, backup_job_id: impl Into<String>) -> Self {
+        CreateBackupResponse {
+            request_id: request_id.into(),
+            backup_job_id: backup_job_id.into(),
+        }
+    }
+
     /// The job IDs in `BackupJobID`, or `None` if any part is not a number.
     pub fn job_ids(&self) -> Option<Vec<u64>> {
         self.backup_job_id

@@ -3,10 +3,12 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{owner_params, BackupStatus, JobMode, Operation, Owner, TaskAction};
+use crate::params::{Decimal, Plain};
 use crate::response::lenient;
 use crate::{validate, ParamError, Params};
 
-/// The request. Only the instance is required.
+/// The request. Only the instance is required. `#[non_exhaustive]`: build it with
+/// [`DescribeBackupTasks::new`] and the setters.
 ///
 /// ```
 /// use rkvstore_core::{DescribeBackupTasks, JobMode, Operation};
@@ -17,6 +19,7 @@ use crate::{validate, ParamError, Params};
 /// # Ok::<(), rkvstore_core::ParamError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DescribeBackupTasks {
     /// `InstanceId`.
     pub instance_id: String,
@@ -67,36 +70,44 @@ impl Operation for DescribeBackupTasks {
     type Output = DescribeBackupTasksResponse;
 
     fn params(&self) -> Result<Params, ParamError> {
-        validate::instance_id(&self.instance_id)?;
-        let region_len = self.region_id.as_ref().map_or(0, String::len);
+        let instance_id = validate::plain_instance_id(&self.instance_id)?;
+        let region = self
+            .region_id
+            .as_deref()
+            .map(validate::plain_region_id)
+            .transpose()?;
+        let region_len = region.map_or(0, |r| r.as_str().len());
         let mut p = Params::with_capacity_bytes(4, self.instance_id.len() + region_len + 20);
-        // Validated IDs, digits and enum names hold nothing to escape.
-        p.insert_plain("InstanceId", &self.instance_id);
-        if let Some(region) = &self.region_id {
-            validate::region_id(region)?;
-            p.insert_plain("RegionId", region);
+        // Validated IDs, digits and enum names hold nothing to escape, and their types say so.
+        p.insert_plain(const { Plain::name("InstanceId") }, instance_id);
+        if let Some(region) = region {
+            p.insert_plain(const { Plain::name("RegionId") }, region);
         }
         if let Some(id) = self.backup_job_id {
-            p.insert_plain_u64("BackupJobId", id);
+            p.insert_plain(
+                const { Plain::name("BackupJobId") },
+                Decimal::new(id).as_plain(),
+            );
         }
         if let Some(mode) = &self.job_mode {
             // An `Other` value is only sent if it is a known mode in another spelling.
-            let mode = match mode.as_static() {
+            let mode = match mode.as_plain() {
                 Some(known) => known,
                 None => JobMode::parse(mode.as_str())?
-                    .as_static()
-                    .unwrap_or_default(),
+                    .as_plain()
+                    .unwrap_or(const { Plain::constant("") }),
             };
-            p.insert_plain_static("JobMode", mode);
+            p.insert_plain_static(const { Plain::name("JobMode") }, mode);
         }
         owner_params(&mut p, &self.owner)?;
         Ok(p)
     }
 }
 
-/// The response.
+/// The response. `#[non_exhaustive]`: the API adds fields over time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct DescribeBackupTasksResponse {
     /// `RequestId`.
     #[serde(default, deserialize_with = "lenient::string")]
@@ -115,9 +126,11 @@ impl crate::Shape for DescribeBackupTasksResponse {
     }
 }
 
-/// One backup job.
+/// One backup job. `#[non_exhaustive]`: the API adds fields over time; build one with
+/// [`BackupJob::new`] and set the fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct BackupJob {
     /// `BackupJobID`.
     #[serde(rename = "BackupJobID", deserialize_with = "backup_job_id")]
@@ -166,7 +179,36 @@ fn backup_job_id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         .ok_or_else(|| serde::de::Error::custom("BackupJobID: expected a job ID, found nothing"))
 }
 
+impl DescribeBackupTasksResponse {
+    /// An answer listing `backup_jobs` of `instance_id` (for test doubles and emulators).
+    pub fn new(
+        request_id: impl Into<String>,
+        instance_id: impl Into<String>,
+        backup_jobs: Vec<BackupJob>,
+    ) -> Self {
+        DescribeBackupTasksResponse {
+            request_id: request_id.into(),
+            instance_id: instance_id.into(),
+            backup_jobs,
+        }
+    }
+}
+
 impl BackupJob {
+    /// Job `backup_job_id` with every other field unset.
+    pub fn new(backup_job_id: u64) -> Self {
+        BackupJob {
+            backup_job_id,
+            backup_progress_status: None,
+            job_mode: None,
+            node_id: None,
+            process: None,
+            progress: None,
+            start_time: None,
+            task_action: None,
+        }
+    }
+
     /// Progress in percent (0 to 100) from `Progress`, else `Process`; `None` when neither is a
     /// number. Accepts `45`, `45%` and `45.5`.
     pub fn percent(&self) -> Option<u8> {

@@ -40,6 +40,16 @@ macro_rules! string_enum {
                 }
             }
 
+            /// [`Self::as_static`] as text the signer copies without escaping; every known
+            /// spelling is checked when the crate is compiled.
+            #[allow(dead_code)] // Not every enumeration is a request parameter.
+            pub(crate) fn as_plain(&self) -> Option<crate::params::Plain<'static>> {
+                match self {
+                    $( $name::$variant => Some(const { crate::params::Plain::constant($text) }), )+
+                    $name::Other(_) => None,
+                }
+            }
+
             /// The value for API text, keeping unknown text in `Other`.
             pub fn from_api(s: &str) -> Self {
                 match s {

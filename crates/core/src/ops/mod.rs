@@ -51,6 +51,7 @@ fn owner_params(p: &mut Params, owner: &Owner) -> Result<(), ParamError> {
 /// `ResourceOwnerAccount`), used by resellers and multi-account setups; most callers leave
 /// them unset.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Owner {
     /// `OwnerId`.
     pub owner_id: Option<u64>,

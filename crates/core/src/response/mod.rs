@@ -43,6 +43,7 @@ pub enum ParseErrorKind {
 
 /// A response that could not be read, with what went wrong and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParseError {
     /// The format the body was read as.
     pub format: Format,
@@ -78,20 +79,66 @@ impl std::error::Error for ParseError {}
 
 /// What a successful answer must hold to be taken as one.
 ///
-/// Implemented by every typed response and by [`serde_json::Value`] (for any action: an object
-/// with a `RequestId`).
+/// Implemented by every typed response and by [`Document`] (for any action: an object with a
+/// `RequestId`).
 pub trait Shape: DeserializeOwned {
     /// What this answer lacks to be the operation's answer, in a few words such as
     /// `"no RequestId"`; `None` when it is complete.
     fn lacks(&self) -> Option<&'static str>;
 }
 
-impl Shape for Value {
+/// The answer of any action, for callers without a typed model of it (`rkvstore call`): the
+/// fields with the API's names, whichever wire format the answer came in. It serializes as
+/// that JSON.
+///
+/// ```
+/// use rkvstore_core::response::{parse_success, Document};
+/// use rkvstore_core::Format;
+/// let d: Document = parse_success(br#"{"RequestId":"R1","Engine":"Redis"}"#, Format::Json)?;
+/// assert_eq!(d.request_id(), Some("R1"));
+/// assert_eq!(d.get_str("Engine"), Some("Redis"));
+/// assert_eq!(d.to_string(), r#"{"RequestId":"R1","Engine":"Redis"}"#);
+/// # Ok::<(), rkvstore_core::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Document(Value);
+
+impl Document {
+    /// The top-level field `key` when it is text.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str)
+    }
+
+    /// `RequestId`.
+    pub fn request_id(&self) -> Option<&str> {
+        self.get_str("RequestId")
+    }
+
+    /// The document as pretty-printed JSON.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Document {
+    /// Compact JSON.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Shape for Document {
     fn lacks(&self) -> Option<&'static str> {
-        match self.get("RequestId") {
-            Some(Value::String(id)) if !id.trim().is_empty() => None,
-            _ => Some("no RequestId"),
-        }
+        lacks_request_id(&self.0)
+    }
+}
+
+/// Every answer of every action carries a `RequestId`.
+fn lacks_request_id(v: &Value) -> Option<&'static str> {
+    match v.get("RequestId") {
+        Some(Value::String(id)) if !id.trim().is_empty() => None,
+        _ => Some("no RequestId"),
     }
 }
 
@@ -198,7 +245,8 @@ fn parse<T: Shape>(
                     // A document of another shape altogether says so, with an excerpt; one
                     // that is an answer with a bad field says which field.
                     let answer_like = e.kind != ParseErrorKind::Shape
-                        || serde_json::from_slice::<Value>(body).is_ok_and(|v| v.lacks().is_none());
+                        || serde_json::from_slice::<Document>(body)
+                            .is_ok_and(|d| d.lacks().is_none());
                     return Err(if answer_like {
                         redacted(e, token).into()
                     } else {
@@ -216,7 +264,7 @@ fn parse<T: Shape>(
             if root == "Error" {
                 return Err(not_an_api_error(status, body, Format::Xml, token).into());
             }
-            if let Some(what) = value.lacks() {
+            if let Some(what) = lacks_request_id(&value) {
                 return Err(unexpected(status, body, format, what, token).into());
             }
             T::deserialize(value).map_err(|e| {
