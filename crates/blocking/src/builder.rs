@@ -22,7 +22,7 @@ pub struct Builder {
     credentials: Option<Credentials>,
     profile: Option<String>,
     region: Option<String>,
-    endpoint: Option<String>,
+    endpoint: Option<EndpointChoice>,
     network: Network,
     signature_version: SignatureVersion,
     format: Format,
@@ -32,6 +32,13 @@ pub struct Builder {
     user_agent: Option<String>,
     max_response_bytes: Option<u64>,
     logger: Option<Logger>,
+}
+
+/// An endpoint as given: text to parse when the client is built, or already parsed.
+#[derive(Clone, Debug)]
+enum EndpointChoice {
+    Text(String),
+    Parsed(Endpoint),
 }
 
 impl std::fmt::Debug for Builder {
@@ -67,9 +74,17 @@ impl Builder {
         self
     }
 
-    /// An explicit endpoint: `https://host`, `http://host:port` or a bare host (HTTPS).
+    /// An explicit endpoint: `https://host`, `http://host:port` or a bare host (HTTPS),
+    /// parsed by [`Endpoint::parse`] when the client is built.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
+        self.endpoint = Some(EndpointChoice::Text(endpoint.into()));
+        self
+    }
+
+    /// An explicit endpoint already parsed, for a caller that checked the user's text itself
+    /// (to report it as a usage error, say): it is not checked again.
+    pub fn parsed_endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(EndpointChoice::Parsed(endpoint));
         self
     }
 
@@ -142,24 +157,38 @@ impl Builder {
 
     /// Like [`Builder::build`], reading variables (and `HOME`) from `env`.
     pub fn build_with_env(self, env: &dyn Env) -> Result<Client, Error> {
-        let resolved =
-            credentials::resolve(env, self.credentials.as_ref(), self.profile.as_deref())?;
-        let region = self
+        // The region is checked here and only here (a command line passes what the user typed).
+        // A region given or in the environment is checked before credentials are looked for,
+        // so that a typo is reported as one even where credentials are missing too.
+        let given = self
             .region
             .clone()
-            .or_else(|| credentials::region_from_env(env))
-            .or(resolved.region.clone());
-        if let Some(r) = &region {
+            .or_else(|| credentials::region_from_env(env));
+        if let Some(r) = &given {
             rkvstore_core::validate::region_id(r)?;
         }
+        let resolved =
+            credentials::resolve(env, self.credentials.as_ref(), self.profile.as_deref())?;
+        let region = match given {
+            Some(r) => Some(r),
+            None => {
+                if let Some(r) = &resolved.region {
+                    rkvstore_core::validate::region_id(r)?;
+                }
+                resolved.region.clone()
+            }
+        };
         // A region the service is not known to have is sent anyway (new regions appear), but
         // when its host then does not resolve, the error says which region was meant.
         let unresolved_hint = match (&self.endpoint, &region) {
             (None, Some(r)) => rkvstore_core::regions::unknown_region(r),
             _ => None,
         };
-        let endpoint = match (&self.endpoint, &region) {
-            (Some(e), _) => Endpoint::parse(e).map_err(rkvstore_core::Error::from)?,
+        let endpoint = match (self.endpoint, &region) {
+            (Some(EndpointChoice::Parsed(e)), _) => e,
+            (Some(EndpointChoice::Text(e)), _) => {
+                Endpoint::parse(&e).map_err(rkvstore_core::Error::from)?
+            }
             (None, Some(r)) => Endpoint::resolve(r, self.network)?,
             (None, None) => {
                 return Err(Error::Config(

@@ -1,7 +1,14 @@
 //! The raw command line, as clap parses it. Nothing here is validated beyond its type; the
 //! [`crate::config`] module turns it into a configuration that can be trusted.
 
+use std::ffi::OsStr;
+use std::fmt::Display;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rkvstore_blocking::core::{Format, JobMode, SignatureVersion};
 use rkvstore_emulator::EmulatorArgs;
 
 const EXAMPLES: &str = "\
@@ -65,12 +72,22 @@ pub struct Global {
     pub endpoint: Option<String>,
 
     /// Signature version: v1 (RPC signature 1.0, HMAC-SHA1) or v3 (ACS3-HMAC-SHA256).
-    #[arg(long, global = true, value_enum, default_value_t = SignatureArg::V1)]
-    pub signature_version: SignatureArg,
+    #[arg(
+        long,
+        global = true,
+        default_value = "v1",
+        value_parser = core_value(&[SignatureVersion::V1, SignatureVersion::V3])
+    )]
+    pub signature_version: SignatureVersion,
 
     /// Wire format asked of the API.
-    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Json)]
-    pub format: FormatArg,
+    #[arg(
+        long,
+        global = true,
+        default_value = "json",
+        value_parser = core_value(&[Format::Json, Format::Xml])
+    )]
+    pub format: Format,
 
     /// Output: table on a terminal, json otherwise.
     #[arg(long, global = true, value_enum)]
@@ -99,27 +116,9 @@ pub struct Global {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignatureArg {
-    V1,
-    V3,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormatArg {
-    Json,
-    Xml,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputArg {
     Json,
     Table,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModeArg {
-    Automated,
-    Manual,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,8 +139,8 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         job_id: Option<u64>,
         /// Only automated or only manual jobs.
-        #[arg(long, value_enum)]
-        mode: Option<ModeArg>,
+        #[arg(long, value_parser = core_value(&[JobMode::Automated, JobMode::Manual]))]
+        mode: Option<JobMode>,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -194,4 +193,91 @@ pub struct WaitArgs {
     /// Give up after this many seconds (exit status 4).
     #[arg(long, value_name = "SECS", default_value_t = 3600.0, requires = "wait")]
     pub timeout: f64,
+}
+
+/// Parses a flag with the core's own `FromStr`, so that what is accepted (any case, aliases such
+/// as `1.0` for `v1`) and the error listing the allowed values are the library's; `shown` are
+/// the values `--help` and shell completions offer, in lower case as people type them.
+#[derive(Clone)]
+pub struct CoreValue<T: 'static> {
+    shown: &'static [T],
+    parsed: PhantomData<fn() -> T>,
+}
+
+fn core_value<T>(shown: &'static [T]) -> CoreValue<T> {
+    CoreValue {
+        shown,
+        parsed: PhantomData,
+    }
+}
+
+impl<T> TypedValueParser for CoreValue<T>
+where
+    T: FromStr + Display + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        // clap's own parser for `FromStr` types, for its usual error layout and exit status.
+        StringValueParser::new()
+            .try_map(|s| s.parse::<T>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.shown.iter().map(|v| {
+            PossibleValue::new(v.to_string().to_ascii_lowercase())
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn global(args: &[&str]) -> Result<Global, clap::Error> {
+        let mut argv = vec!["rkvstore"];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&["completions", "bash"]);
+        Cli::try_parse_from(argv).map(|cli| cli.global)
+    }
+
+    #[test]
+    fn flags_take_the_core_spellings_in_any_case() {
+        let g = global(&["--signature-version", "V3", "--format", "XML"]).unwrap();
+        assert_eq!(g.signature_version, SignatureVersion::V3);
+        assert_eq!(g.format, Format::Xml);
+        let g = global(&["--signature-version", "1.0"]).unwrap();
+        assert_eq!(g.signature_version, SignatureVersion::V1);
+        let g = global(&[]).unwrap();
+        assert_eq!(
+            (g.signature_version, g.format),
+            (SignatureVersion::V1, Format::Json)
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_a_usage_error_listing_the_allowed_ones() {
+        let e = global(&["--format", "yaml"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("use json or xml"), "{e}");
+        let e = global(&["--signature-version", "v2"]).unwrap_err();
+        assert!(e.to_string().contains("use v1 (RPC signature 1.0"), "{e}");
+    }
+
+    #[test]
+    fn help_lists_the_values() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[possible values: v1, v3]"), "{help}");
+        assert!(help.contains("[possible values: json, xml]"), "{help}");
+    }
 }

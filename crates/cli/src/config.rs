@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rkvstore_blocking::core::retry::RetryPolicy;
-use rkvstore_blocking::core::{Credentials, Format, SignatureVersion};
+use rkvstore_blocking::core::{Credentials, Endpoint, Format, SignatureVersion};
 use rkvstore_blocking::credentials::{self, CredentialsError, ProcessEnv};
 use rkvstore_blocking::{Client, Error};
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
 
-use crate::args::{FormatArg, Global, OutputArg, SignatureArg};
+use crate::args::{Global, OutputArg};
 use crate::failure::Failure;
 
 /// How results are printed.
@@ -25,8 +25,8 @@ pub enum Output {
 enum Target {
     /// Resolved from the region.
     Resolved,
-    /// An explicit endpoint.
-    Explicit(String),
+    /// An explicit endpoint: as the user typed it (for suggested commands) and parsed.
+    Explicit(String, Endpoint),
     /// An emulator started in this process.
     Local,
 }
@@ -68,15 +68,15 @@ impl Config {
         let target = match g.endpoint.as_deref() {
             None => Target::Resolved,
             Some(e) if e.eq_ignore_ascii_case("local") => Target::Local,
-            Some(e) => {
-                rkvstore_blocking::core::Endpoint::parse(e)
-                    .map_err(|e| Failure::Usage(e.to_string()))?;
-                Target::Explicit(e.to_owned())
-            }
+            // Parsed here, once, so that a malformed endpoint is a usage error before
+            // credentials are looked for; the client takes the parsed value.
+            Some(e) => Target::Explicit(
+                e.to_owned(),
+                Endpoint::parse(e).map_err(|e| Failure::Usage(e.to_string()))?,
+            ),
         };
-        if let Some(r) = &g.region {
-            rkvstore_blocking::core::validate::region_id(r)?;
-        }
+        // The region is checked by the client builder, the one place that sees every source
+        // of it (this flag, the environment, the profile); a bad one is a usage error there.
         let output = match g.output {
             Some(OutputArg::Json) => Output::Json,
             Some(OutputArg::Table) => Output::Table,
@@ -91,14 +91,8 @@ impl Config {
             target,
             profile: g.profile.clone(),
             region: g.region.clone(),
-            signature: match g.signature_version {
-                SignatureArg::V1 => SignatureVersion::V1,
-                SignatureArg::V3 => SignatureVersion::V3,
-            },
-            format: match g.format {
-                FormatArg::Json => Format::Json,
-                FormatArg::Xml => Format::Xml,
-            },
+            signature: g.signature_version,
+            format: g.format,
             connect_timeout: seconds("--connect-timeout", g.connect_timeout)?,
             read_timeout: seconds("--read-timeout", g.read_timeout)?,
             retries: g.retries,
@@ -117,7 +111,7 @@ impl Config {
         };
         match &self.target {
             Target::Resolved => {}
-            Target::Explicit(e) => flag("endpoint", e),
+            Target::Explicit(e, _) => flag("endpoint", e),
             Target::Local => flag("endpoint", "local"),
         }
         if let Some(r) = &self.region {
@@ -162,7 +156,7 @@ impl Config {
         let mut emulator = None;
         match &self.target {
             Target::Resolved => {}
-            Target::Explicit(e) => b = b.endpoint(e),
+            Target::Explicit(_, e) => b = b.parsed_endpoint(e.clone()),
             Target::Local => {
                 let creds = self.local_credentials()?;
                 let mut eb = Emulator::builder()

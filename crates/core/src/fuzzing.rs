@@ -1,13 +1,14 @@
 //! Entry points for the fuzz targets in `fuzz/`, kept in the library so that every crash the
-//! fuzzer finds can be replayed as an ordinary test (`tests/fuzz_regressions.rs`).
+//! fuzzer finds can be replayed as an ordinary test (the `tests` module below).
 //!
 //! Each function takes arbitrary bytes, must never panic, and asserts the properties that
-//! must hold for any input.
+//! must hold for any input. The module exists only when cargo-fuzz builds the crate
+//! (`--cfg fuzzing`) and in the crate's own tests: it is no part of the public API.
 
 use crate::diagnose::diagnose;
 use crate::response::{parse_error_body, parse_response};
 use crate::{
-    percent, v1, CreateBackupResponse, Credentials, DescribeBackupTasksResponse, Endpoint, Format,
+    percent, CreateBackupResponse, Credentials, DescribeBackupTasksResponse, Endpoint, Format,
     Method, Params, RpcRequest, SignatureVersion, SigningParams, Timestamp,
 };
 
@@ -139,11 +140,15 @@ pub fn sign(data: &[u8]) {
             sorted.sort();
             decoded.sort();
             assert_eq!(decoded, sorted);
-            let refs: Vec<(&str, &str)> = canonical
-                .split('&')
-                .filter_map(|p| p.split_once('='))
-                .collect();
-            let _ = v1::sign_params(method.as_str(), &refs, secret);
+            // The server-side signer (feature `verify`) takes the same text apart again.
+            #[cfg(feature = "verify")]
+            {
+                let refs: Vec<(&str, &str)> = canonical
+                    .split('&')
+                    .filter_map(|p| p.split_once('='))
+                    .collect();
+                let _ = crate::verify::v1::sign_params(method.as_str(), &refs, secret);
+            }
         }
         let _ = signed.dry_run();
     }
@@ -156,4 +161,78 @@ pub fn diagnose_message(data: &[u8]) {
     let _ = diagnose(&text, ours).to_string();
     let _ = diagnose(&format!("server string to sign is:{text}"), ours).to_string();
     let _ = diagnose(&format!("server string to sign is:{ours}"), &text).to_string();
+}
+
+/// Inputs the fuzz targets must keep handling: their seeds, edge cases, and every crash the
+/// fuzzer has found (one test each, named after what it caught). Unit tests, because the
+/// module is not compiled for other crates' tests.
+#[cfg(test)]
+mod tests {
+    /// Runs every target on `data`, as the fuzzer would.
+    fn all(data: &[u8]) {
+        super::parse_json(data);
+        super::parse_xml(data);
+        super::percent_roundtrip(data);
+        super::sign(data);
+        super::diagnose_message(data);
+    }
+
+    #[test]
+    fn seeds() {
+        for data in [
+            &include_bytes!("../tests/fixtures/describe-backup-tasks.json")[..],
+            include_bytes!("../tests/fixtures/describe-backup-tasks.xml"),
+            include_bytes!("../tests/fixtures/error-instance-not-found.xml"),
+            include_bytes!("../tests/fixtures/error-signature-mismatch.json"),
+            b"secret\0InstanceId\0r-bp1abc\0RegionId\0cn-hangzhou\0Note\0a b*~&=\xc3\xbc",
+        ] {
+            all(data);
+        }
+    }
+
+    #[test]
+    fn edge_cases() {
+        for data in [
+            &b""[..],
+            b"\0",
+            b"\0\0\0",
+            b"\xff\xfe\xfd",
+            b"%",
+            b"%%%zz",
+            b"<",
+            b"<a>",
+            b"</a>",
+            b"<![CDATA[",
+            b"<?xml?><Error><Code/></Error>",
+            b"{\"BackupJobs\":[{\"BackupJobID\":-1}]}",
+            b"{\"BackupJobs\":{\"x\":[1,2]}}",
+            b"server string to sign is:",
+            b"server string to sign is:GET&%2F&",
+            b"server string to sign is:GET&%2F&%ZZ",
+            b"s\0Signature\0x\0\0\0=\0&",
+        ] {
+            all(data);
+        }
+    }
+
+    /// Every seed the fuzz targets start from, so that a seed that no longer parses is caught
+    /// by `cargo test`, not only by a fuzzing run.
+    #[test]
+    fn fuzz_seeds() {
+        let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds");
+        let Ok(targets) = std::fs::read_dir(seeds) else {
+            return; // A packaged crate has no fuzz directory.
+        };
+        for dir in targets.flatten() {
+            for file in std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if let Ok(data) = std::fs::read(file.path()) {
+                    all(&data);
+                }
+            }
+        }
+    }
 }

@@ -20,14 +20,21 @@
 //! - The API error in both wire shapes ([`ApiError`]) and, for `SignatureDoesNotMatch`, what
 //!   differs between the server's string to sign and ours ([`diagnose`]).
 //! - Pure policy: endpoint resolution ([`Endpoint`]) and retry decisions ([`retry`]).
+//! - A success only when the answer has the operation's shape, an API error whenever the body
+//!   carries `Code`, nesting limits, the security token hidden in everything derived from an
+//!   answer, control characters escaped for people ([`response`], [`escape`]).
+//! - The whole call as a state machine ([`call::Call`]): signing each attempt anew, reading the
+//!   answer, the retry and never-twice rules, clock-skew correction; and waiting for backup jobs
+//!   ([`call::JobWait`]): polls, a grace period for a job not yet listed, the timeout, progress.
 //!
 //! # Out of scope
 //!
 //! - Sockets, TLS, HTTP framing, timeouts: the caller's transport sends the
-//!   [`SignedRequest`] (the `rkvstore-blocking` crate does it over `ureq`).
-//! - Reading the clock or drawing a nonce: both are inputs ([`SigningParams`]).
+//!   [`SignedRequest`] (the `rkvstore-blocking` crate does it over `ureq`; the
+//!   `rkvstore-examples` crate over a bare `TcpStream` and over tokio).
+//! - Reading the clock, drawing a nonce or a jitter: all are inputs.
 //! - Finding credentials in the environment or in files.
-//! - Sleeping between retries, polling a job.
+//! - Sleeping: a [`call::Step`] says how long, the caller sleeps.
 //!
 //! # Example
 //!

@@ -58,6 +58,35 @@ impl fmt::Display for Format {
     }
 }
 
+/// `json` or `xml`, in any case, as the `aliyun` CLI takes `--format`.
+///
+/// ```
+/// use rkvstore_core::Format;
+/// assert_eq!("xml".parse::<Format>()?, Format::Xml);
+/// assert_eq!(
+///     "yaml".parse::<Format>().unwrap_err().to_string(),
+///     "invalid format \"yaml\": use json or xml"
+/// );
+/// # Ok::<(), rkvstore_core::ParamError>(())
+/// ```
+impl std::str::FromStr for Format {
+    type Err = ParamError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("json") {
+            Ok(Format::Json)
+        } else if s.eq_ignore_ascii_case("xml") {
+            Ok(Format::Xml)
+        } else {
+            Err(ParamError::Invalid {
+                name: "format",
+                value: s.to_owned(),
+                expected: "use json or xml",
+            })
+        }
+    }
+}
+
 /// Where the operation's own parameters travel. Signature parameters always go in the query.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Placement {

@@ -4,9 +4,10 @@
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
 use proptest::prelude::*;
+use rkvstore_core::verify::{v1, v3};
 use rkvstore_core::{
-    percent, sign, v1, v3, Credentials, DescribeBackupTasks, Endpoint, Format, Method, Operation,
-    Params, RpcRequest, SignatureVersion, SignedRequest, SigningParams, Timestamp, REDACTED,
+    percent, sign, Credentials, DescribeBackupTasks, Endpoint, Format, Method, Operation, Params,
+    RpcRequest, SignatureVersion, SignedRequest, SigningParams, Timestamp, REDACTED,
 };
 
 fn at(s: &str) -> Timestamp {

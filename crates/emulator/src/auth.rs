@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use rkvstore_core::{v1, v3, Credentials, SignatureVersion, Timestamp};
+use rkvstore_core::verify::{v1, v3};
+use rkvstore_core::{Credentials, SignatureVersion, Timestamp};
 
 use crate::render::Failure;
 use crate::state::State;

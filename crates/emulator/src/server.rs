@@ -678,12 +678,14 @@ fn answer(parts: &Parts, body: Result<Vec<u8>, Failure>, state: &Mutex<State>) -
     };
     record.status = answer.status;
     if answer.status >= 400 {
-        let v = rkvstore_core::response::to_value(&answer.body.bytes, answer.format).ok();
-        record.code = v
-            .as_ref()
-            .and_then(|v| v.get("Code"))
-            .and_then(|c| c.as_str())
-            .map(str::to_owned);
+        record.code = match rkvstore_core::response::parse_error_body(
+            answer.status,
+            &answer.body.bytes,
+            answer.format,
+        ) {
+            rkvstore_core::Error::Api(api) => Some(api.code),
+            _ => None,
+        };
     }
     lock(state).record(record);
     (answer, request_id)

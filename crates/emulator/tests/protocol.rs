@@ -174,7 +174,7 @@ fn no_format_means_xml() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let parts = rkvstore_core::v1::sign_params("POST", &refs, "secret");
+    let parts = rkvstore_core::verify::v1::sign_params("POST", &refs, "secret");
     let url = format!(
         "{}/?{}&Signature={}",
         emu.url(),
@@ -187,8 +187,10 @@ fn no_format_means_xml() {
 }
 
 fn code_of(r: &Reply) -> String {
-    let v = rkvstore_core::response::to_value(r.body.as_bytes(), Format::Json).unwrap();
-    v["Code"].as_str().unwrap().to_owned()
+    match rkvstore_core::response::parse_error_body(r.status, r.body.as_bytes(), Format::Json) {
+        rkvstore_core::Error::Api(api) => api.code,
+        other => panic!("not an API error: {other}"),
+    }
 }
 
 #[test]

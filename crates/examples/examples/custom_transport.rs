@@ -242,7 +242,7 @@ fn request_head(
 }
 
 /// Reads a status line, headers and body, within [`MAX_HEAD`] and [`MAX_BODY`].
-fn read_response(mut reader: impl BufRead) -> Result<Received, TransportError> {
+pub(crate) fn read_response(mut reader: impl BufRead) -> Result<Received, TransportError> {
     loop {
         let mut head = (&mut reader).take(MAX_HEAD);
         let status_line = read_line(&mut head)?;

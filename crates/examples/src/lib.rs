@@ -29,7 +29,7 @@ use rkvstore_core::{
 /// The flags, for `--help` and usage errors.
 pub const USAGE: &str = "\
 usage: EXAMPLE --endpoint URL --instance-id ID [--signature-version v1|v3] [--wait-job JOB_ID]
-               [--interval SECS] [--verbose]
+               [--interval SECS] [--timeout SECS] [--verbose]
 
 Prints the instance's backup jobs (DescribeBackupTasks) as JSON, or with --wait-job follows
 that job to Finished, one line per change on stderr, then prints it as JSON.
@@ -39,6 +39,7 @@ that job to Finished, one line per change on stderr, then prints it as JSON.
   --signature-version V      v1 (HMAC-SHA1, the default) or v3 (ACS3-HMAC-SHA256)
   --wait-job JOB_ID          follow this backup job until it is Finished
   --interval SECS            seconds between polls when waiting (default 0.5)
+  --timeout SECS             give up waiting after this long (default 3600)
   --verbose                  say on stderr why each retry happens
 
 Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and, for
@@ -83,7 +84,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Help => f.write_str(USAGE),
-            Failure::Usage(m) => write!(f, "{m}\n\n{USAGE}"),
+            Failure::Usage(m) => write!(f, "{m} (--help lists the flags)"),
             Failure::Credentials(m) | Failure::Output(m) => f.write_str(m),
             Failure::Call(e) => {
                 // The core's errors describe only their own layer and give the cause as their
@@ -114,6 +115,8 @@ pub struct Args {
     pub wait_job: Option<u64>,
     /// Time between polls when waiting.
     pub interval: Duration,
+    /// How long to wait at most.
+    pub timeout: Duration,
     /// Whether to say why each retry happens.
     pub verbose: bool,
 }
@@ -128,6 +131,7 @@ impl Args {
         let mut signature = SignatureVersion::V1;
         let mut wait_job = None;
         let mut interval = Duration::from_millis(500);
+        let mut timeout = WaitOptions::default().timeout;
         let mut verbose = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -175,19 +179,8 @@ impl Args {
                     })?;
                     wait_job = Some(id);
                 }
-                "--interval" => {
-                    let given = value()?;
-                    // The range check also refuses NaN and infinities, which would make
-                    // `Duration::from_secs_f64` panic.
-                    interval = match given.parse::<f64>() {
-                        Ok(secs) if (0.0..=3600.0).contains(&secs) => Duration::from_secs_f64(secs),
-                        _ => {
-                            return Err(usage(format!(
-                                "--interval takes seconds from 0 to 3600, not {given:?}"
-                            )))
-                        }
-                    };
-                }
+                "--interval" => interval = seconds(&flag, &value()?, 3600.0)?,
+                "--timeout" => timeout = seconds(&flag, &value()?, 7.0 * 86_400.0)?,
                 other => return Err(usage(format!("unknown argument {other:?}"))),
             }
         }
@@ -200,6 +193,7 @@ impl Args {
             signature,
             wait_job,
             interval,
+            timeout,
             verbose,
         })
     }
@@ -214,8 +208,21 @@ impl Args {
     pub fn wait_options(&self) -> WaitOptions {
         WaitOptions {
             interval: self.interval,
+            timeout: self.timeout,
             ..WaitOptions::default()
         }
+    }
+}
+
+/// A flag's value in seconds, from 0 to `max`.
+fn seconds(flag: &str, given: &str, max: f64) -> Result<Duration, Failure> {
+    match given.parse::<f64>() {
+        // The range check also refuses NaN and infinities, which would make
+        // `Duration::from_secs_f64` panic.
+        Ok(secs) if (0.0..=max).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(Failure::Usage(format!(
+            "{flag} takes seconds from 0 to {max}, not {given:?}"
+        ))),
     }
 }
 
@@ -318,14 +325,15 @@ pub fn jobs_json(instance_id: &str, jobs: &[BackupJob]) -> Result<String, Failur
 pub fn retry_note(delay: Duration, because: &Retry) -> String {
     match because {
         Retry::ClockSkew(secs) => {
-            format!("the service's clock is {secs} s from ours; signing again with it")
+            format!("retry: the service's clock is {secs} s ahead of ours; signing again")
         }
         Retry::Failed(e) => format!(
-            "{}; retrying in {} ms",
+            "retry: {}; again in {} ms",
             Failure::Call(e.clone()),
             delay.as_millis()
         ),
-        other => format!("{other:?}; retrying in {} ms", delay.as_millis()),
+        // `Retry` may grow; its `Debug` still says what happened.
+        other => format!("retry: {other:?}; again in {} ms", delay.as_millis()),
     }
 }
 
@@ -381,6 +389,8 @@ mod tests {
             "--wait-job",
             "7",
             "--interval=0.25",
+            "--timeout",
+            "2",
             "-v",
         ])
         .unwrap();
@@ -389,6 +399,7 @@ mod tests {
         assert_eq!(args.signature, SignatureVersion::V3);
         assert_eq!(args.wait_job, Some(7));
         assert_eq!(args.interval, Duration::from_millis(250));
+        assert_eq!(args.wait_options().timeout, Duration::from_secs(2));
         assert!(args.verbose);
         for bad in [
             &["--instance-id", "r-1"][..],

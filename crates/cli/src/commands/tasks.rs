@@ -4,7 +4,7 @@ use rkvstore_blocking::core::{DescribeBackupTasks, JobMode};
 use rkvstore_blocking::Client;
 
 use super::{dry_run, print, wait_options};
-use crate::args::{ModeArg, WaitArgs};
+use crate::args::WaitArgs;
 use crate::config::{Config, Output};
 use crate::failure::Failure;
 use crate::output;
@@ -14,16 +14,13 @@ pub fn run(
     config: &Config,
     instance_id: &str,
     job_id: Option<u64>,
-    mode: Option<ModeArg>,
+    mode: Option<JobMode>,
     wait: &WaitArgs,
 ) -> Result<(), Failure> {
     let wait = wait_options(config, wait)?;
     let mut op = DescribeBackupTasks::new(instance_id);
     op.backup_job_id = job_id;
-    op.job_mode = mode.map(|m| match m {
-        ModeArg::Automated => JobMode::Automated,
-        ModeArg::Manual => JobMode::Manual,
-    });
+    op.job_mode = mode;
     // Checked before any network use, so that a typo is a usage error.
     rkvstore_blocking::core::Operation::params(&op)?;
     let (client, _emulator) = config.connect()?;
@@ -47,11 +44,10 @@ pub fn run(
     if ids.is_empty() {
         crate::term::line(format_args!(
             "rkvstore: instance {instance_id} has no backup jobs{}; nothing to wait for",
-            match mode {
-                Some(ModeArg::Automated) => " in automated mode",
-                Some(ModeArg::Manual) => " in manual mode",
-                None => "",
-            }
+            op.job_mode
+                .as_ref()
+                .map(|m| format!(" in {} mode", m.as_str().to_ascii_lowercase()))
+                .unwrap_or_default()
         ));
     }
     let done = follow(&client, config, instance_id, &ids, &options)?;

@@ -65,6 +65,15 @@ macro_rules! string_enum {
             }
         }
 
+        /// [`Self::parse`]: the known values, in any case.
+        impl std::str::FromStr for $name {
+            type Err = ParamError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::parse(s)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
@@ -144,6 +153,7 @@ mod tests {
         );
         assert_eq!(BackupStatus::from_api("Frozen").to_string(), "Frozen");
         assert_eq!(JobMode::parse("manual").unwrap(), JobMode::Manual);
+        assert_eq!("AUTOMATED".parse::<JobMode>().unwrap(), JobMode::Automated);
         assert_eq!(
             JobMode::parse("weekly").unwrap_err().to_string(),
             "invalid JobMode \"weekly\": expected Automated or Manual"

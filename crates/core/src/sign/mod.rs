@@ -4,8 +4,10 @@
 mod bytes;
 mod feed;
 mod signed;
-pub mod v1;
-pub mod v3;
+mod v1;
+mod v3;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 use std::fmt;
 use std::str::FromStr;

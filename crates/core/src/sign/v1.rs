@@ -384,11 +384,12 @@ fn put_twice<M: hmac::Mac>(out: &mut Out, feed: &mut MacFeed<M>, s: &str) {
     put_plain(out, feed, bytes.get(start..).unwrap_or_default());
 }
 
-/// Signs a fully assembled parameter list, as the vectors give it: every parameter but
+/// Signs a fully assembled parameter list, as a server receives it: every parameter but
 /// `Signature`. Returns the canonical query, the string to sign and the signature.
 ///
-/// This is for conformance checks and custom transports that build their own parameter list;
-/// [`crate::sign`] is the way to sign a request.
+/// This is for test doubles that check what they receive, and for conformance checks against
+/// the official SDKs' vectors; [`crate::sign`] is the way to sign a request.
+#[cfg(feature = "verify")]
 pub fn sign_params(method: &str, params: &[(&str, &str)], access_key_secret: &str) -> V1Parts {
     let mut pairs: Vec<Pair<'_>> = params
         .iter()
@@ -418,6 +419,7 @@ pub fn sign_params(method: &str, params: &[(&str, &str)], access_key_secret: &st
 }
 
 /// The three results of signature 1.0.
+#[cfg(feature = "verify")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct V1Parts {
     /// Sorted, encoded `k=v&…` without `Signature`.

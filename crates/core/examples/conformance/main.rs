@@ -7,9 +7,11 @@
 //!
 //! Ends with `N passed, M failed`; exits 1 when any vector fails, 2 on bad usage or input.
 
+mod check;
+
 use std::process::ExitCode;
 
-use rkvstore_core::conformance::{check_line, Suite};
+use check::{check_line, Suite};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

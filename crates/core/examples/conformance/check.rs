@@ -1,22 +1,25 @@
 //! Checking the signers against signing vectors computed by the official SDKs.
 //!
-//! The vector format is one JSON object a line (see the project's `tests/vectors/README.md`).
+//! The vector format is one JSON object a line (see `crates/core/tests/vectors/README.md`).
 //! [`check_line`] recomputes one vector from its inputs through the same code that signs real
-//! requests and says what differs; the `conformance` example runs it over a file.
+//! requests and says what differs. The `conformance` example runs it over a file, and
+//! `tests/vectors.rs` includes this file to run it on every vector; it is test support, not
+//! part of the library.
 
 use std::fmt;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{
-    sign, v1, v3, Credentials, Endpoint, Format, Method, Params, RpcRequest, SignatureVersion,
+use rkvstore_core::verify::{v1, v3};
+use rkvstore_core::{
+    sign, Credentials, Endpoint, Format, Method, ParamError, Params, RpcRequest, SignatureVersion,
     SigningParams, Timestamp,
 };
 
 /// Which signature a vector file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Suite {
+pub(crate) enum Suite {
     /// RPC signature 1.0 (`rpc-v1`).
     RpcV1,
     /// ACS3-HMAC-SHA256 (`acs3`).
@@ -25,7 +28,7 @@ pub enum Suite {
 
 impl Suite {
     /// `rpc-v1` or `acs3`.
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         match name {
             "rpc-v1" => Some(Suite::RpcV1),
             "acs3" => Some(Suite::Acs3),
@@ -36,22 +39,22 @@ impl Suite {
 
 /// One value that came out differently.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mismatch {
+pub(crate) struct Mismatch {
     /// What was compared: `signature`, `string_to_sign`, …
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// The vector's value.
-    pub expected: String,
+    pub(crate) expected: String,
     /// Ours.
-    pub actual: String,
+    pub(crate) actual: String,
 }
 
 /// The outcome for one vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The vector's `id`.
-    pub id: String,
+    pub(crate) id: String,
     /// Empty when the vector passed.
-    pub mismatches: Vec<Mismatch>,
+    pub(crate) mismatches: Vec<Mismatch>,
 }
 
 impl fmt::Display for Outcome {
@@ -96,7 +99,7 @@ struct Acs3Vector {
 }
 
 /// Checks one line of a vector file. `Err` means the line itself is not a valid vector.
-pub fn check_line(suite: Suite, line: &str) -> Result<Outcome, String> {
+pub(crate) fn check_line(suite: Suite, line: &str) -> Result<Outcome, String> {
     match suite {
         Suite::RpcV1 => {
             let v: RpcVector = serde_json::from_str(line).map_err(|e| e.to_string())?;
@@ -171,14 +174,16 @@ fn check_rpc_v1(v: &RpcVector) -> Result<Outcome, String> {
     }
     let time = Timestamp::parse_iso8601(get("Timestamp")?)
         .ok_or_else(|| format!("{}: bad Timestamp", v.id))?;
+    // The signer writes its own parameters (key ID, time, nonce, …); the request carries the
+    // rest, and `Params` says which are the signer's by refusing them.
     let mut rest = Params::new();
     for (k, val) in &params {
-        if !crate::params::RESERVED.contains(k) {
-            rest.insert(k.to_string(), *val)
-                .map_err(|e| e.to_string())?;
+        match rest.insert(k.to_string(), *val) {
+            Ok(_) | Err(ParamError::Reserved { .. }) => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
-    let endpoint = Endpoint::parse(crate::CENTRAL_HOST).map_err(|e| e.to_string())?;
+    let endpoint = Endpoint::parse(rkvstore_core::CENTRAL_HOST).map_err(|e| e.to_string())?;
     let req = RpcRequest::new(
         endpoint,
         get("Version")?.to_owned(),
@@ -213,7 +218,7 @@ fn check_rpc_v1(v: &RpcVector) -> Result<Outcome, String> {
     let url_signature = signed
         .url()
         .rsplit_once("&Signature=")
-        .and_then(|(_, s)| crate::percent::decode(s).ok())
+        .and_then(|(_, s)| rkvstore_core::percent::decode(s).ok())
         .unwrap_or_default();
     compare(
         &mut mismatches,
