@@ -60,6 +60,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "parse_xml/typed/1000",
         "parse_xml/event_floor/1000",
         "roundtrip/describe_backup_tasks",
+        "describe_backups/typed/300",
+        "describe_backups/value_floor/300",
     ] {
         match get(path) {
             Some((ns, bytes)) => {
@@ -91,6 +93,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!(
             "sign_v1 / hmac_floor_prekeyed = {r:.2}x  (the floor with its key schedule done once)"
         );
+    }
+    if let Some(r) = ratio(
+        "describe_backups/typed/300",
+        "describe_backups/value_floor/300",
+    ) {
+        let verdict = if r <= 1.0 { "met" } else { "NOT met" };
+        println!("DescribeBackups typed / Value, 300 sets = {r:.2}x  (target <= 1.0x: {verdict})");
     }
     for n in ["1", "1000"] {
         if let Some(r) = ratio(

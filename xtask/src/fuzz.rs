@@ -5,12 +5,14 @@ use std::process::{Command, Stdio};
 
 use crate::{cargo, root, run as sh};
 
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 7] = [
     "parse_json",
     "parse_xml",
     "percent_roundtrip",
     "sign",
     "diagnose",
+    "parse_backups",
+    "download_headers",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {

@@ -11,7 +11,7 @@ use rkvstore_core::{Credentials, Endpoint, Format, Network, SignatureVersion};
 use crate::client::{
     Inner, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,
 };
-use crate::credentials::{self, Env, ProcessEnv};
+use crate::credentials::{self, CachedProvider, CredentialsProvider, Env, ProcessEnv};
 use crate::error::Error;
 use crate::transport::Transport;
 use crate::Client;
@@ -20,6 +20,7 @@ use crate::Client;
 #[derive(Clone, Default)]
 pub struct Builder {
     credentials: Option<Credentials>,
+    provider: Option<Arc<dyn CredentialsProvider>>,
     profile: Option<String>,
     region: Option<String>,
     endpoint: Option<EndpointChoice>,
@@ -58,6 +59,13 @@ impl Builder {
     /// Uses these credentials instead of looking for them.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
+        self
+    }
+
+    /// Gets credentials from `provider` (a RAM role, the instance role, …) instead of looking
+    /// for them; the client caches what it returns until shortly before it expires.
+    pub fn credentials_provider(mut self, provider: Arc<dyn CredentialsProvider>) -> Self {
+        self.provider = Some(provider);
         self
     }
 
@@ -167,8 +175,41 @@ impl Builder {
         if let Some(r) = &given {
             rkvstore_core::validate::region_id(r)?;
         }
-        let resolved =
-            credentials::resolve(env, self.credentials.as_ref(), self.profile.as_deref())?;
+        let resolved = match self.provider.clone() {
+            Some(provider) => credentials::Resolved {
+                provider,
+                source: credentials::Source::Explicit,
+                region: None,
+                settings: credentials::ProfileSettings::default(),
+            },
+            None => credentials::resolve(env, self.credentials.as_ref(), self.profile.as_deref())?,
+        };
+        // The profile's settings apply where the builder (and so the command line) left a
+        // setting unset; ALIBABA_CLOUD_ENDPOINT comes between the two for the endpoint.
+        let settings = &resolved.settings;
+        let endpoint_choice = self.endpoint.clone().or_else(|| {
+            env.var("ALIBABA_CLOUD_ENDPOINT")
+                .or_else(|| settings.endpoint.clone())
+                .map(EndpointChoice::Text)
+        });
+        let network = match settings.endpoint_type.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("vpc") && self.network == Network::Public => {
+                Network::Vpc
+            }
+            _ => self.network,
+        };
+        let connect_timeout = self
+            .connect_timeout
+            .or(settings.connect_timeout.map(Duration::from_secs));
+        let read_timeout = self
+            .read_timeout
+            .or(settings.read_timeout.map(Duration::from_secs));
+        let retry = self.retry.or_else(|| {
+            settings.retry_count.map(|n| RetryPolicy {
+                max_attempts: n.saturating_add(1),
+                ..RetryPolicy::default()
+            })
+        });
         let region = match given {
             Some(r) => Some(r),
             None => {
@@ -180,16 +221,16 @@ impl Builder {
         };
         // A region the service is not known to have is sent anyway (new regions appear), but
         // when its host then does not resolve, the error says which region was meant.
-        let unresolved_hint = match (&self.endpoint, &region) {
+        let unresolved_hint = match (&endpoint_choice, &region) {
             (None, Some(r)) => rkvstore_core::regions::unknown_region(r),
             _ => None,
         };
-        let endpoint = match (self.endpoint, &region) {
+        let endpoint = match (endpoint_choice, &region) {
             (Some(EndpointChoice::Parsed(e)), _) => e,
             (Some(EndpointChoice::Text(e)), _) => {
                 Endpoint::parse(&e).map_err(rkvstore_core::Error::from)?
             }
-            (None, Some(r)) => Endpoint::resolve(r, self.network)?,
+            (None, Some(r)) => Endpoint::resolve(r, network)?,
             (None, None) => {
                 return Err(Error::Config(
                     "no region: pass one (--region cn-hangzhou), set ALIBABA_CLOUD_REGION_ID, \
@@ -204,8 +245,8 @@ impl Builder {
             ua.push_str(extra);
         }
         let transport = Transport::new(
-            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
+            connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
             &ua,
             self.max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
@@ -213,17 +254,56 @@ impl Builder {
         .unresolved_hint(unresolved_hint);
         Ok(Client {
             inner: Arc::new(Inner {
-                credentials: resolved.credentials,
+                credentials: CachedProvider::new(resolved.provider, self.logger.clone()),
                 source: resolved.source,
                 region,
                 endpoint,
                 version: self.signature_version,
                 format: self.format,
-                retry: self.retry.unwrap_or_default(),
+                retry: retry.unwrap_or_default(),
                 transport,
                 skew: AtomicI64::new(0),
                 logger: self.logger,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No variables at all, so no credentials can be found.
+    struct Empty;
+
+    impl Env for Empty {
+        fn var(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_bad_region_is_reported_before_missing_credentials() {
+        let err = Builder::default()
+            .region("CN_Hangzhou")
+            .build_with_env(&Empty)
+            .err();
+        assert!(matches!(err, Some(Error::Param(_))), "{err:?}");
+    }
+
+    #[test]
+    fn a_parsed_endpoint_is_used_as_it_is() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:9").map_err(|e| e.to_string());
+        let client = endpoint.map(|e| {
+            Builder::default()
+                .credentials(Credentials::new("id", "secret"))
+                .parsed_endpoint(e)
+                .build_with_env(&Empty)
+        });
+        let shown = match client {
+            Ok(Ok(c)) => c.endpoint().to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(shown, "http://127.0.0.1:9");
     }
 }

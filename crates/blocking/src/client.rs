@@ -8,13 +8,12 @@ use rkvstore_core::call::{Call, CallPolicy, Retry, Step};
 use rkvstore_core::response::{Document, Shape};
 use rkvstore_core::retry::RetryPolicy;
 use rkvstore_core::{
-    CreateBackup, CreateBackupResponse, Credentials, DescribeBackupTasks,
-    DescribeBackupTasksResponse, Endpoint, Format, Operation, Params, RpcRequest, SignatureVersion,
-    SignedRequest, Timestamp, VERSION,
+    CreateBackup, CreateBackupResponse, DescribeBackupTasks, DescribeBackupTasksResponse, Endpoint,
+    Format, Operation, Params, RpcRequest, SignatureVersion, SignedRequest, Timestamp, VERSION,
 };
 
 use crate::builder::Builder;
-use crate::credentials::Source;
+use crate::credentials::{CachedProvider, Source};
 use crate::error::{Error, Report};
 use crate::random;
 use crate::transport::Transport;
@@ -43,7 +42,8 @@ fn local_now() -> Timestamp {
 pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
 
 pub(crate) struct Inner {
-    pub(crate) credentials: Credentials,
+    /// The provider behind a cache: every attempt asks it, and it fetches only near expiry.
+    pub(crate) credentials: CachedProvider,
     pub(crate) source: Source,
     pub(crate) region: Option<String>,
     pub(crate) endpoint: Endpoint,
@@ -94,6 +94,12 @@ impl Client {
     /// Where the credentials came from.
     pub fn credentials_source(&self) -> &Source {
         &self.inner.source
+    }
+
+    /// The provider of the credentials and where it was configured, such as
+    /// `RamRoleArn acs:ram::1:role/ops (profile ops of …)`; never a secret.
+    pub fn credentials_provider(&self) -> String {
+        self.inner.credentials.provider().describe()
     }
 
     /// The endpoint requests go to.
@@ -159,7 +165,11 @@ impl Client {
         let mut call = Call::<Document>::new(request.clone(), true, &self.policy())
             .clock_skew(self.clock_skew());
         Ok(call
-            .next_request(&self.inner.credentials, local_now(), &random::nonce())?
+            .next_request(
+                &self.inner.credentials.get()?,
+                local_now(),
+                &random::nonce(),
+            )?
             .clone())
     }
 
@@ -183,9 +193,12 @@ impl Client {
         let mut call = Call::<T>::new(request.clone(), idempotent, &self.policy())
             .clock_skew(self.clock_skew());
         loop {
+            // Asked at every attempt: a long wait outlives temporary credentials, and the cache
+            // hands out the same ones until they are due for a refresh.
+            let credentials = self.inner.credentials.get()?;
             let now = local_now();
             let signed = call
-                .next_request(&self.inner.credentials, now, &random::nonce())?
+                .next_request(&credentials, now, &random::nonce())?
                 .clone();
             let attempt = call.attempts();
             self.log(|| {

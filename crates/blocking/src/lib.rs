@@ -24,15 +24,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backups;
 mod builder;
 mod client;
 pub mod credentials;
+pub mod download;
 mod error;
 pub mod local_file;
 mod random;
 mod transport;
 mod wait;
 
+pub use backups::InstanceWaitError;
 pub use builder::Builder;
 pub use client::{
     Client, Logger, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_TIMEOUT,

@@ -53,7 +53,15 @@ const INI: &str = "[default]\ntype = access_key\naccess_key_id = ini-id\naccess_
 
 fn id_of(home: &Home, profile: Option<&str>) -> (String, Source, Option<String>) {
     let r = resolve(&home.env(), None, profile).unwrap();
-    (r.credentials.access_key_id().to_owned(), r.source, r.region)
+    (
+        r.provider
+            .static_credentials()
+            .unwrap()
+            .access_key_id()
+            .to_owned(),
+        r.source,
+        r.region,
+    )
 }
 
 #[test]
@@ -67,7 +75,10 @@ fn chain_order_env_then_cli_config_then_ini() {
     let explicit = Credentials::new("explicit-id", "s");
     let r = resolve(&home.env(), Some(&explicit), None).unwrap();
     assert_eq!(
-        (r.credentials.access_key_id(), r.source),
+        (
+            r.provider.static_credentials().unwrap().access_key_id(),
+            r.source
+        ),
         ("explicit-id", Source::Explicit)
     );
     // Then the environment.
@@ -114,9 +125,17 @@ fn aliases_and_sts_from_the_environment() {
         .set("ALICLOUD_ACCESS_KEY_SECRET", "alias-secret")
         .set("ALICLOUD_SECURITY_TOKEN", "alias-token");
     let r = resolve(&home.env(), None, None).unwrap();
-    assert_eq!(r.credentials.access_key_id(), "alias-id");
     assert_eq!(
-        r.credentials.security_token().unwrap().expose(),
+        r.provider.static_credentials().unwrap().access_key_id(),
+        "alias-id"
+    );
+    assert_eq!(
+        r.provider
+            .static_credentials()
+            .unwrap()
+            .security_token()
+            .unwrap()
+            .expose(),
         "alias-token"
     );
     let half = Home::new().set("ALIBABA_CLOUD_ACCESS_KEY_ID", "x");
@@ -135,8 +154,19 @@ fn profiles_by_name_and_their_modes() {
         .set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret");
     // A profile named explicitly wins over the environment's keys.
     let r = resolve(&home.env(), None, Some("temp")).unwrap();
-    assert_eq!(r.credentials.access_key_id(), "STS.id");
-    assert_eq!(r.credentials.security_token().unwrap().expose(), "tok");
+    assert_eq!(
+        r.provider.static_credentials().unwrap().access_key_id(),
+        "STS.id"
+    );
+    assert_eq!(
+        r.provider
+            .static_credentials()
+            .unwrap()
+            .security_token()
+            .unwrap()
+            .expose(),
+        "tok"
+    );
     // ALIBABA_CLOUD_PROFILE picks the profile when the environment has no keys.
     let home = Home {
         vars: HashMap::from([
@@ -147,16 +177,14 @@ fn profiles_by_name_and_their_modes() {
     };
     assert_eq!(id_of(&home, None).0, "cli-default-id");
 
-    let err = resolve(&home.env(), None, Some("role")).unwrap_err();
-    assert!(
-        matches!(err, CredentialsError::UnsupportedMode { ref mode, .. } if mode == "RamRoleArn"),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
-            .contains("uses mode RamRoleArn, which rkvstore does not support yet"),
-        "{err}"
-    );
+    // A RAM role profile resolves to a provider that assumes the role when first asked (a
+    // malformed ARN is refused here, before anything is sent).
+    let r = resolve(&home.env(), None, Some("role")).unwrap();
+    assert!(r.provider.static_credentials().is_none());
+    assert!(r
+        .provider
+        .describe()
+        .starts_with("RamRoleArn acs:ram::1:role/r (profile role of"));
 
     let err = resolve(&home.env(), None, Some("nope")).unwrap_err();
     assert!(
@@ -194,9 +222,19 @@ fn malformed_files_name_the_file_and_the_problem() {
     let err = resolve(&home.env(), None, None).unwrap_err();
     assert!(err.to_string().contains("not a valid INI file"), "{err}");
 
-    let home = Home::new().file(".alibabacloud/credentials", INI);
+    // An INI type the official libraries deprecated is named with what to do instead.
+    let home = Home::new().file(
+        ".alibabacloud/credentials",
+        "[other]\ntype = rsa_key_pair\npublic_key_id = x\n",
+    );
     let err = resolve(&home.env(), None, Some("other")).unwrap_err();
-    assert!(err.to_string().contains("type = ecs_ram_role"), "{err}");
+    assert!(
+        matches!(err, CredentialsError::UnsupportedMode { .. })
+            && err
+                .to_string()
+                .contains("type = rsa_key_pair, which Alibaba Cloud has deprecated"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -93,17 +93,18 @@ pub struct Global {
     #[arg(long, global = true, value_enum)]
     pub output: Option<OutputArg>,
 
-    /// Seconds to wait for a connection.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 5.0)]
-    pub connect_timeout: f64,
+    /// Seconds to wait for a connection [default: the profile's connect_timeout, else 5].
+    #[arg(long, global = true, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
 
-    /// Seconds to wait for an answer.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
-    pub read_timeout: f64,
+    /// Seconds to wait for an answer [default: the profile's read_timeout, else 10].
+    #[arg(long, global = true, value_name = "SECS")]
+    pub read_timeout: Option<f64>,
 
-    /// Retries after a failed attempt (state-changing calls retry only when they did not run).
-    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
-    pub retries: u32,
+    /// Retries after a failed attempt (state-changing calls retry only when they did not run)
+    /// [default: the profile's retry_count, else 2].
+    #[arg(long, global = true, value_name = "N")]
+    pub retries: Option<u32>,
 
     /// Print the signed request (method, URL, headers, body, string to sign) and send nothing;
     /// the secret and token never appear.
@@ -155,6 +156,17 @@ pub enum Command {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// List an instance's backup sets (DescribeBackups), every page merged; the last 7 days
+    /// unless told otherwise.
+    Backups(crate::backup_args::BackupsArgs),
+    /// Show the automatic backup policy; `backup-policy set` changes it.
+    BackupPolicy(crate::backup_args::PolicyArgs),
+    /// Download a backup file, resuming an interrupted transfer (exit 2 when a different file
+    /// is in the way and --force is not given).
+    Download(crate::backup_args::DownloadArgs),
+    /// Restore an instance from a backup set (RestoreInstance); --wait follows it back to
+    /// Normal. Asks for the instance ID on a terminal; needs --yes anywhere else.
+    Restore(crate::backup_args::RestoreArgs),
     /// Call any R-kvstore action: `call ACTION --Name value …` (`--Name-FILE path` reads the
     /// value from a file). Prints the response as JSON.
     Call {

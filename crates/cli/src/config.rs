@@ -44,9 +44,10 @@ pub struct Config {
     region: Option<String>,
     signature: SignatureVersion,
     format: Format,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    retries: u32,
+    /// Unset flags leave the profile's setting, or the default, in force.
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    retries: Option<u32>,
 }
 
 /// Demo credentials for `--endpoint local` when none are configured.
@@ -93,8 +94,14 @@ impl Config {
             region: g.region.clone(),
             signature: g.signature_version,
             format: g.format,
-            connect_timeout: seconds("--connect-timeout", g.connect_timeout)?,
-            read_timeout: seconds("--read-timeout", g.read_timeout)?,
+            connect_timeout: g
+                .connect_timeout
+                .map(|s| seconds("--connect-timeout", s))
+                .transpose()?,
+            read_timeout: g
+                .read_timeout
+                .map(|s| seconds("--read-timeout", s))
+                .transpose()?,
             retries: g.retries,
         })
     }
@@ -133,13 +140,19 @@ impl Config {
     pub fn connect(&self) -> Result<(Client, Option<Emulator>), Failure> {
         let mut b = Client::builder()
             .signature_version(self.signature)
-            .format(self.format)
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
-            .retry_policy(RetryPolicy {
-                max_attempts: self.retries.saturating_add(1),
+            .format(self.format);
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(t) = self.read_timeout {
+            b = b.read_timeout(t);
+        }
+        if let Some(n) = self.retries {
+            b = b.retry_policy(RetryPolicy {
+                max_attempts: n.saturating_add(1),
                 ..RetryPolicy::default()
             });
+        }
         if let Some(p) = &self.profile {
             b = b.profile(p);
         }
@@ -202,18 +215,23 @@ impl Config {
         }
         if self.verbose {
             crate::term::line(format_args!(
-                "rkvstore: endpoint {}, credentials from {}",
+                "rkvstore: endpoint {}, credentials from {} via {}",
                 client.endpoint(),
-                client.credentials_source()
+                client.credentials_source(),
+                client.credentials_provider()
             ));
         }
         Ok((client, emulator))
     }
 
-    /// The configured credentials, or demo ones when there are none at all.
+    /// The configured credentials when they are fixed ones, or demo ones when there are none
+    /// at all or they are temporary (the in-process emulator cannot assume your roles).
     fn local_credentials(&self) -> Result<Credentials, Failure> {
         match credentials::resolve(&ProcessEnv, None, self.profile.as_deref()) {
-            Ok(r) => Ok(r.credentials),
+            Ok(r) => Ok(r
+                .provider
+                .static_credentials()
+                .unwrap_or_else(|| Credentials::new(DEMO_KEY_ID, DEMO_SECRET))),
             Err(CredentialsError::NotFound { .. }) => {
                 Ok(Credentials::new(DEMO_KEY_ID, DEMO_SECRET))
             }

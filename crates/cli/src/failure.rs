@@ -18,6 +18,13 @@ pub enum Failure {
     /// Stdout could not be written for a reason other than a closed pipe, such as a full disk
     /// (exit 1). A closed pipe is no failure: the reader has what it wanted.
     Output(std::io::Error),
+    /// A failure with its own exit status and message (the message is escaped when shown).
+    Exit {
+        /// The exit status.
+        code: u8,
+        /// What went wrong and what to do.
+        message: String,
+    },
     /// A failure with advice on what to do next, printed after it (`hint: …`).
     Hinted {
         /// The failure.
@@ -47,6 +54,7 @@ impl Failure {
             Failure::Usage(_) => 2,
             Failure::Config(_) => 3,
             Failure::Output(_) => 1,
+            Failure::Exit { code, .. } => *code,
             Failure::Hinted { failure, .. } => failure.exit_code(),
             Failure::Client(e) => match e.root() {
                 Error::Param(_) | Error::Endpoint(_) => 2,
@@ -61,7 +69,9 @@ impl Failure {
     /// shown with its control characters escaped, so that it cannot drive the terminal.
     pub fn render(&self) -> String {
         match self {
-            Failure::Usage(m) | Failure::Config(m) => format!("error: {}\n", controls(m)),
+            Failure::Usage(m) | Failure::Config(m) | Failure::Exit { message: m, .. } => {
+                format!("error: {}\n", controls(m))
+            }
             Failure::Output(e) => format!("error: cannot write the output: {e}\n"),
             Failure::Client(e) => match e.api() {
                 Some(api) => render_api(api, e),

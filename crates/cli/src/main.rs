@@ -7,12 +7,14 @@
 #![allow(unreachable_pub)]
 
 mod args;
+mod backup_args;
 mod commands;
 mod config;
 mod failure;
 mod output;
 mod progress;
 mod term;
+mod transfer;
 
 use std::process::ExitCode;
 

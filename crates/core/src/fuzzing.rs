@@ -163,6 +163,59 @@ pub fn diagnose_message(data: &[u8]) {
     let _ = diagnose(&format!("server string to sign is:{ours}"), &text).to_string();
 }
 
+/// The backup-set answers (DescribeBackups, DescribeBackupPolicy, DescribeInstanceAttribute) from
+/// either format: a success always has its shape, and the pager always stops.
+pub fn parse_backups(data: &[u8]) {
+    use crate::pager::{BackupPager, MAX_PAGES};
+    for format in [Format::Json, Format::Xml] {
+        if let Ok(r) = parse_response::<crate::DescribeBackupsResponse>(200, data, format) {
+            assert!(!r.request_id.trim().is_empty());
+            // The same page over and over must still end.
+            let op = crate::DescribeBackups::new("r-1", "2026-01-01T00:00Z", "2026-01-02T00:00Z");
+            let mut pager = BackupPager::new(op);
+            let mut pages = 0;
+            while pager.next_operation().is_some() {
+                pager.take(&r);
+                pages += 1;
+                assert!(pages <= MAX_PAGES);
+            }
+            for b in &r.backups {
+                let _ = b.download_url(false);
+            }
+        }
+        if let Ok(r) = parse_response::<crate::DescribeBackupPolicyResponse>(200, data, format) {
+            assert!(!r.request_id.trim().is_empty());
+            if let Ok(op) = crate::ModifyBackupPolicy::from_policy("r-1", &r) {
+                let _ = crate::Operation::params(&op);
+            }
+        }
+        if let Ok(r) = parse_response::<crate::DescribeInstanceAttributeResponse>(200, data, format)
+        {
+            assert!(!r.instances.is_empty());
+            let _ = r.status_of("r-1");
+        }
+    }
+}
+
+/// The download helpers on arbitrary URLs, headers and error bodies: no panic, and a file name
+/// that can never leave its directory.
+pub fn download_headers(data: &[u8]) {
+    use crate::download::{content_range, expires_at, file_name, is_expired_answer, shown_url};
+    let text = String::from_utf8_lossy(data);
+    let _ = expires_at(&text);
+    if let Some((first, last, total)) = content_range(&text) {
+        assert!(first <= last && total.is_none_or(|t| last < t));
+    }
+    let name = file_name(&text, 1);
+    assert!(!name.contains('/') && !name.contains('\\') && !name.starts_with('.'));
+    assert!(!name.is_empty());
+    let shown = shown_url(&text);
+    assert!(!shown.chars().any(char::is_control));
+    let _ = is_expired_answer(403, data);
+    let _ = crate::Weekday::parse_list(&text);
+    let _ = crate::check_backup_time(&text);
+}
+
 /// Inputs the fuzz targets must keep handling: their seeds, edge cases, and every crash the
 /// fuzzer has found (one test each, named after what it caught). Unit tests, because the
 /// module is not compiled for other crates' tests.
@@ -175,6 +228,8 @@ mod tests {
         super::percent_roundtrip(data);
         super::sign(data);
         super::diagnose_message(data);
+        super::parse_backups(data);
+        super::download_headers(data);
     }
 
     #[test]
@@ -184,6 +239,13 @@ mod tests {
             include_bytes!("../tests/fixtures/describe-backup-tasks.xml"),
             include_bytes!("../tests/fixtures/error-instance-not-found.xml"),
             include_bytes!("../tests/fixtures/error-signature-mismatch.json"),
+            include_bytes!("../tests/fixtures/describe-backups.json"),
+            include_bytes!("../tests/fixtures/describe-backups.xml"),
+            include_bytes!("../tests/fixtures/describe-backup-policy.xml"),
+            include_bytes!("../tests/fixtures/describe-instance-attribute.xml"),
+            include_bytes!("../tests/fixtures/oss-request-expired.xml"),
+            b"https://h/a/hins1_data.rdb?Expires=1&Signature=x",
+            b"bytes 0-9/10",
             b"secret\0InstanceId\0r-bp1abc\0RegionId\0cn-hangzhou\0Note\0a b*~&=\xc3\xbc",
         ] {
             all(data);

@@ -75,6 +75,7 @@ mod api_error;
 pub mod call;
 mod credentials;
 pub mod diagnose;
+pub mod download;
 mod endpoint;
 mod error;
 pub mod escape;
@@ -82,7 +83,9 @@ pub mod escape;
 // own tests replay the saved inputs, so the module is no part of the public API.
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
+pub mod instance_wait;
 mod ops;
+pub mod pager;
 mod params;
 pub mod percent;
 mod redact;
@@ -91,6 +94,7 @@ mod request;
 pub mod response;
 pub mod retry;
 mod sign;
+pub mod sts;
 mod time;
 pub mod validate;
 
@@ -98,6 +102,13 @@ pub use api_error::ApiError;
 pub use credentials::{Credentials, Secret, REDACTED};
 pub use endpoint::{Endpoint, EndpointError, Network, Scheme, CENTRAL_HOST, CENTRAL_REGIONS};
 pub use error::Error;
+pub use ops::{
+    check_backup_time, minute_time, Backup, DescribeBackupPolicy, DescribeBackupPolicyResponse,
+    DescribeBackups, DescribeBackupsResponse, DescribeInstanceAttribute,
+    DescribeInstanceAttributeResponse, InstanceAttribute, ModifyBackupPolicy,
+    ModifyBackupPolicyResponse, RestoreInstance, RestoreInstanceResponse, Weekday, NORMAL,
+    PAGE_SIZES, WEEK,
+};
 pub use ops::{
     BackupJob, BackupStatus, CreateBackup, CreateBackupResponse, DescribeBackupTasks,
     DescribeBackupTasksResponse, JobMode, Operation, Owner, TaskAction, PRODUCT, VERSION,
@@ -107,5 +118,5 @@ pub use request::{Format, Method, Placement, RpcRequest};
 pub use response::{ParseError, ParseErrorKind, Shape};
 #[cfg(feature = "verify")]
 pub use sign::verify;
-pub use sign::{sign, SignatureVersion, SignedRequest, SigningParams, SigningText};
+pub use sign::{sign, sign_unsigned, SignatureVersion, SignedRequest, SigningParams, SigningText};
 pub use time::Timestamp;

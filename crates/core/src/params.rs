@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-pub(crate) use plain::{Decimal, Plain};
+pub(crate) use plain::{Charset, Decimal, Plain};
 
 /// Keys the signer writes itself; a caller who sets one gets [`ParamError::Reserved`].
 pub(crate) const RESERVED: [&str; 11] = [
@@ -191,10 +191,11 @@ impl Params {
 
     /// Like [`Params::insert`] for a name and a value that need no escaping. Typed operations
     /// use it for their own fields. Both halves are [`Plain`], which cannot be made without
-    /// checking, so the signer can trust the entry's flag in every build. The name is a
-    /// constant checked at compile time ([`Plain::name`]), so it is neither empty nor reserved;
-    /// only "not yet set" is the caller's promise, checked in debug builds, because a typed
-    /// operation sets each of its fields once and a repeat could not change what is escaped.
+    /// checking, so the signer can trust the entry's flag in every build. Names come from
+    /// [`Plain::name`] in a `const` block, which also refuses an empty or reserved name when
+    /// the crate is compiled; "not yet set" is the caller's promise, checked in debug builds
+    /// only, because a typed operation sets each of its fields once and a repeat could not
+    /// change what is escaped.
     pub(crate) fn insert_plain(&mut self, key: Plain<'static>, value: Plain<'_>) -> &mut Self {
         let value = self.store(value.as_str());
         self.push_plain(key, value)
@@ -219,6 +220,7 @@ impl Params {
         self
     }
 
+    #[inline]
     fn value<'a>(&'a self, e: &'a Entry) -> &'a str {
         match &e.value {
             Value::Static(s) => s,
@@ -279,12 +281,14 @@ impl Params {
 
     /// Parameter `i` in insertion order: key, value, and whether both are known to need no
     /// escaping. For the signer, which sorts indices.
+    #[inline]
     pub(crate) fn entry(&self, i: usize) -> Option<(&str, &str, bool)> {
         let e = self.entries.get(i)?;
         Some((&e.key, self.value(e), e.plain))
     }
 
     /// How many parameters are set.
+    #[inline]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -300,16 +304,41 @@ impl Params {
 /// compile time for constants and in one pass otherwise.
 mod plain {
     use super::RESERVED;
-    use crate::percent::is_unreserved;
 
     /// Text whose every byte is unreserved (`A-Z a-z 0-9 - _ . ~`), which percent-encoding
     /// leaves as it is, so the signer copies it without scanning.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub(crate) struct Plain<'a>(&'a str);
 
-    /// `percent::is_unreserved` as a `const fn`, for checks at compile time.
-    const fn unreserved(b: u8) -> bool {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    /// The characters a validated value may hold. Each set is part of the unreserved one, so
+    /// checking a value against a set both validates it and proves it plain, in one test per
+    /// byte that costs no more than the validation alone (an extra "and is unreserved" test
+    /// per byte is not free: the compiler does not drop it).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Charset {
+        /// `A-Z a-z 0-9 - _`: instance IDs, nonces.
+        Id,
+        /// `a-z 0-9 -`: region IDs.
+        LowerId,
+        /// `A-Z a-z 0-9 - _ .`: action and version names.
+        Token,
+        /// `A-Z a-z 0-9 - _ . ~`: everything percent-encoding leaves as it is.
+        Unreserved,
+    }
+
+    impl Charset {
+        /// `true` when `b` is in the set.
+        #[inline(always)]
+        pub(crate) const fn allows(self, b: u8) -> bool {
+            match self {
+                Charset::Id => b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'),
+                Charset::LowerId => b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-',
+                Charset::Token => b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'),
+                Charset::Unreserved => {
+                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+                }
+            }
+        }
     }
 
     const fn same(a: &str, b: &str) -> bool {
@@ -328,13 +357,18 @@ mod plain {
     }
 
     impl<'a> Plain<'a> {
-        /// `text` when every byte passes `allowed` and is unreserved. A validator passes its
-        /// own byte test, so that validating a value and proving it plain take one pass.
-        #[inline]
-        pub(crate) fn checked(text: &'a str, allowed: impl Fn(u8) -> bool) -> Option<Self> {
-            text.bytes()
-                .all(|b| allowed(b) && is_unreserved(b))
-                .then_some(Plain(text))
+        /// `text` when every byte is in `set`. A validator passes its own set, so that
+        /// validating a value and proving it plain are one pass.
+        #[inline(always)]
+        pub(crate) fn checked(text: &'a str, set: Charset) -> Option<Self> {
+            // A plain loop rather than `Iterator::all`, which the compiler may keep out of line,
+            // and then tests which set it was given on every byte.
+            for &b in text.as_bytes() {
+                if !set.allows(b) {
+                    return None;
+                }
+            }
+            Some(Plain(text))
         }
 
         /// The text.
@@ -351,7 +385,10 @@ mod plain {
             let bytes = text.as_bytes();
             let mut i = 0;
             while i < bytes.len() {
-                assert!(unreserved(bytes[i]), "this constant needs percent-encoding");
+                assert!(
+                    Charset::Unreserved.allows(bytes[i]),
+                    "this constant needs percent-encoding"
+                );
                 i += 1;
             }
             Plain(text)
@@ -450,13 +487,27 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_is_checked_and_decimals_are_exact() {
-        assert!(Plain::checked("r-bp1_x.y~", |_| true).is_some());
-        for bad in ["a b", "a/b", "a%", "\u{e9}"] {
-            assert!(Plain::checked(bad, |_| true).is_none(), "{bad:?}");
+    fn every_charset_is_part_of_the_unreserved_set() {
+        use crate::percent::is_unreserved;
+        for b in 0..=255u8 {
+            assert_eq!(Charset::Unreserved.allows(b), is_unreserved(b), "{b:#x}");
+            for set in [Charset::Id, Charset::LowerId, Charset::Token] {
+                assert!(!set.allows(b) || is_unreserved(b), "{set:?} {b:#x}");
+            }
         }
-        // The validator's test narrows, never widens, what counts as plain.
-        assert!(Plain::checked("abc", |b| b != b'b').is_none());
+    }
+
+    #[test]
+    fn plain_text_is_checked_and_decimals_are_exact() {
+        assert!(Plain::checked("r-bp1_x.y~", Charset::Unreserved).is_some());
+        for bad in ["a b", "a/b", "a%", "\u{e9}"] {
+            assert!(
+                Plain::checked(bad, Charset::Unreserved).is_none(),
+                "{bad:?}"
+            );
+        }
+        assert!(Plain::checked("r-bp1.x", Charset::Id).is_none());
+        assert!(Plain::checked("cn-Hangzhou", Charset::LowerId).is_none());
         for n in [0, 7, 116_234_567, u64::MAX] {
             assert_eq!(Decimal::new(n).as_plain().as_str(), n.to_string());
         }

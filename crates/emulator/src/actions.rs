@@ -18,7 +18,16 @@ pub(crate) fn run(
     state: &mut State,
     request_id: &str,
 ) -> Result<Value, Failure> {
-    let known = matches!(action, "DescribeBackupTasks" | "CreateBackup");
+    let known = matches!(
+        action,
+        "DescribeBackupTasks"
+            | "CreateBackup"
+            | "DescribeBackups"
+            | "DescribeBackupPolicy"
+            | "ModifyBackupPolicy"
+            | "RestoreInstance"
+            | "DescribeInstanceAttribute"
+    );
     if !known {
         return Err(Failure::new(
             404,
@@ -40,6 +49,13 @@ pub(crate) fn run(
     let instance = instance(req, state)?;
     match action {
         "DescribeBackupTasks" => describe_backup_tasks(req, state, &instance, request_id),
+        "DescribeBackups" => crate::backups::describe_backups(req, state, &instance, request_id),
+        "DescribeBackupPolicy" => crate::policy::describe(state, &instance, request_id),
+        "ModifyBackupPolicy" => crate::policy::modify(req, state, &instance, request_id),
+        "RestoreInstance" => crate::restore::restore(req, state, &instance, request_id),
+        "DescribeInstanceAttribute" => {
+            crate::restore::describe_instance(state, &instance, request_id)
+        }
         _ => create_backup(req, state, &instance, request_id),
     }
 }

@@ -63,6 +63,22 @@ pub struct EmulatorArgs {
         allow_negative_numbers = true
     )]
     pub clock_offset: i64,
+
+    /// RAM role ARN that STS AssumeRole may assume with the key above (repeat for more).
+    #[arg(long = "role", value_name = "ARN")]
+    pub roles: Vec<String>,
+
+    /// RAM role attached to the emulated ECS instance, served by the metadata endpoint.
+    #[arg(long, value_name = "NAME")]
+    pub ecs_role: Option<String>,
+
+    /// Refuse metadata requests without an IMDSv2 session token.
+    #[arg(long)]
+    pub no_imdsv1: bool,
+
+    /// Seconds every temporary credential lives, whatever was asked (to watch expiry).
+    #[arg(long, value_name = "SECS")]
+    pub credentials_lifetime: Option<u64>,
 }
 
 impl EmulatorArgs {
@@ -90,6 +106,21 @@ impl EmulatorArgs {
             Some(t) => b.sts(&self.access_key_id, &self.access_key_secret, t),
             None => b.access_key(&self.access_key_id, &self.access_key_secret),
         };
+        for arn in &self.roles {
+            b = b.role(arn.as_str());
+        }
+        if let Some(role) = &self.ecs_role {
+            b = b.ecs_role(role.as_str());
+        }
+        b = b.imds_v1(!self.no_imdsv1);
+        if let Some(secs) = self.credentials_lifetime {
+            if !(1..=43_200).contains(&secs) {
+                return Err(Error::Config(format!(
+                    "--credentials-lifetime must be 1 to 43200 seconds, not {secs}"
+                )));
+            }
+            b = b.credentials_lifetime(Duration::from_secs(secs));
+        }
         for id in &self.instances {
             b = b
                 .instance(id.as_str())
@@ -119,6 +150,10 @@ impl fmt::Debug for EmulatorArgs {
             .field("instances", &self.instances)
             .field("step_seconds", &self.step_seconds)
             .field("clock_offset", &self.clock_offset)
+            .field("roles", &self.roles)
+            .field("ecs_role", &self.ecs_role)
+            .field("no_imdsv1", &self.no_imdsv1)
+            .field("credentials_lifetime", &self.credentials_lifetime)
             .finish()
     }
 }

@@ -216,13 +216,22 @@ fn authenticate_v3<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, 
 }
 
 fn lookup(state: &State, key_id: &str) -> Result<crate::state::AccessKey, Failure> {
-    state.key(key_id).cloned().ok_or_else(|| {
+    let key = state.key(key_id).cloned().ok_or_else(|| {
         Failure::new(
             404,
             "InvalidAccessKeyId.NotFound",
             "Specified access key is not found.",
         )
-    })
+    })?;
+    // Temporary credentials the emulator issued work until they expire, as at the service.
+    if state.sts.expired(key_id, state.now()) {
+        return Err(Failure::new(
+            400,
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired.",
+        ));
+    }
+    Ok(key)
 }
 
 fn check_token(key: &crate::state::AccessKey, sent: Option<&str>) -> Result<(), Failure> {

@@ -48,11 +48,17 @@
 mod actions;
 mod args;
 mod auth;
+mod backups;
+mod download;
 mod faults;
 mod jobs;
+mod metadata;
+mod policy;
 mod render;
+mod restore;
 mod server;
 mod state;
+mod sts;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -60,6 +66,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use args::{EmulatorArgs, MAX_STEP_SECONDS};
+pub use backups::{DownloadRecord, DEFAULT_URL_LIFETIME};
+pub use download::backup_content;
 pub use faults::{Fault, FaultRule};
 pub use jobs::{JobSeed, Pace};
 pub use state::RequestRecord;
@@ -106,6 +114,9 @@ pub struct Builder {
     faults: Vec<FaultRule>,
     max_connections: Option<usize>,
     request_timeout: Option<Duration>,
+    sts: sts::StsConfig,
+    backup_seeds: Vec<(String, u32)>,
+    url_lifetime: Option<Duration>,
 }
 
 impl Builder {
@@ -131,6 +142,80 @@ impl Builder {
             secret: rkvstore_core::Secret::new(secret),
             token: Some(rkvstore_core::Secret::new(token)),
         });
+        self
+    }
+
+    /// Lets STS `AssumeRole` assume the role `arn` (such as `acs:ram::1234567890:role/backup`)
+    /// with any key the emulator accepts. Roles not added answer `EntityNotExist.Role`.
+    pub fn role(mut self, arn: impl Into<String>) -> Self {
+        self.sts.roles.push(sts::Role {
+            arn: arn.into(),
+            trusted: None,
+        });
+        self
+    }
+
+    /// Like [`Builder::role`], but only the AccessKey IDs in `key_ids` may assume it; others
+    /// get `NoPermission`.
+    pub fn role_trusting<I, S>(mut self, arn: impl Into<String>, key_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.sts.roles.push(sts::Role {
+            arn: arn.into(),
+            trusted: Some(key_ids.into_iter().map(Into::into).collect()),
+        });
+        self
+    }
+
+    /// Lets STS `AssumeRoleWithOIDC` assume `role_arn` with `token` (the content of the token
+    /// file) from the OIDC provider `provider_arn`.
+    pub fn oidc_token(
+        mut self,
+        provider_arn: impl Into<String>,
+        role_arn: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        self.sts.oidc.push(sts::OidcTrust {
+            provider_arn: provider_arn.into(),
+            role_arn: role_arn.into(),
+            token: rkvstore_core::Secret::new(token),
+        });
+        self
+    }
+
+    /// Issues every temporary credential (STS, metadata service, credentials URI) for this
+    /// long, whatever was asked, so that tests can watch them expire.
+    pub fn credentials_lifetime(mut self, lifetime: Duration) -> Self {
+        self.sts.lifetime = Some(lifetime);
+        self
+    }
+
+    /// Attaches the RAM role `name` to the instance the ECS metadata service describes.
+    pub fn ecs_role(mut self, name: impl Into<String>) -> Self {
+        self.sts.ecs_role = Some(name.into());
+        self
+    }
+
+    /// Whether the metadata service answers requests without a session token (IMDSv1); on by
+    /// default, as on most instances.
+    pub fn imds_v1(mut self, allowed: bool) -> Self {
+        self.sts.imds_v1 = allowed;
+        self
+    }
+
+    /// Adds `n` finished automated backup sets to `instance`, spread over the six days before
+    /// the start (for pagination: DescribeBackups pages hold 30 to 300).
+    pub fn seed_backups(mut self, instance: impl Into<String>, n: u32) -> Self {
+        self.backup_seeds.push((instance.into(), n));
+        self
+    }
+
+    /// How long the download URLs that DescribeBackups hands out work (default
+    /// [`DEFAULT_URL_LIFETIME`]); past it they answer 403 `Request has expired.` as OSS does.
+    pub fn download_url_lifetime(mut self, lifetime: Duration) -> Self {
+        self.url_lifetime = Some(lifetime);
         self
     }
 
@@ -183,7 +268,9 @@ impl Builder {
 
     /// Binds `addr` (use port 0 for a free port) and serves on a background thread.
     pub fn start(self, addr: &str) -> Result<Emulator, Error> {
-        if self.keys.is_empty() {
+        // Credentials the emulator issues itself (the metadata service's, OIDC's) are keys too.
+        let issues_keys = self.sts.ecs_role.is_some() || !self.sts.oidc.is_empty();
+        if self.keys.is_empty() && !issues_keys {
             return Err(Error::Config(
                 "the emulator needs at least one AccessKey pair to accept".into(),
             ));
@@ -211,9 +298,28 @@ impl Builder {
             state.seed_job(&instance, seed).map_err(Error::Config)?;
         }
         state.faults = self.faults;
+        for (instance, n) in &self.backup_seeds {
+            if !state.instances.contains_key(instance) {
+                return Err(Error::Config(format!(
+                    "no instance {instance} to seed backup sets on; add it first"
+                )));
+            }
+            let now = state.now();
+            state.backup.seed(instance, *n, now);
+        }
+        if let Some(lifetime) = self.url_lifetime {
+            state.backup.url_lifetime = lifetime;
+        }
+        state.sts = sts::StsState::new(self.sts);
         let state = Arc::new(Mutex::new(state));
         let listener = server::bind(addr)?;
         let local = listener.local();
+        // Download URLs point back at this listener.
+        state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .backup
+            .base_url = format!("http://{local}");
         let server = server::spawn(listener, Arc::clone(&state), limits)?;
         Ok(Emulator {
             server,
@@ -261,6 +367,34 @@ impl Emulator {
         format!("http://{}", self.local)
     }
 
+    /// The STS endpoint (`ALIBABA_CLOUD_STS_ENDPOINT`): the same listener, told apart by the
+    /// API version.
+    pub fn sts_endpoint(&self) -> String {
+        self.url()
+    }
+
+    /// The ECS metadata service (`ALIBABA_CLOUD_ECS_METADATA_ENDPOINT`): the same listener,
+    /// under `/latest/`.
+    pub fn metadata_endpoint(&self) -> String {
+        self.url()
+    }
+
+    /// A credentials URI (`ALIBABA_CLOUD_CREDENTIALS_URI`) answering temporary credentials.
+    pub fn credentials_uri(&self) -> String {
+        format!("{}{}", self.url(), metadata::CREDENTIALS_URI_PATH)
+    }
+
+    /// Replaces the OIDC token accepted for `provider_arn` and `role_arn`, as a token rotation
+    /// does: the old token is refused from now on.
+    pub fn rotate_oidc_token(&self, provider_arn: &str, role_arn: &str, token: &str) {
+        let mut state = self.state();
+        for trust in &mut state.sts.config.oidc {
+            if trust.provider_arn == provider_arn && trust.role_arn == role_arn {
+                trust.token = rkvstore_core::Secret::new(token);
+            }
+        }
+    }
+
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.local
@@ -280,6 +414,47 @@ impl Emulator {
     /// Injects a fault from now on.
     pub fn add_fault(&self, rule: FaultRule) {
         self.state().faults.push(rule);
+    }
+
+    /// Cuts the connection of each of the next `times` downloads after `after_bytes` bytes of
+    /// its body, as a network failure part-way through a file would.
+    pub fn cut_downloads(&self, after_bytes: u64, times: u32) {
+        self.state().backup.cuts.push(backups::Cut {
+            after_bytes,
+            remaining: times,
+        });
+    }
+
+    /// The download requests that arrived, in order.
+    pub fn downloads(&self) -> Vec<DownloadRecord> {
+        self.state().backup.downloads.clone()
+    }
+
+    /// Changes how long download URLs handed out from now on work.
+    pub fn set_download_url_lifetime(&self, lifetime: Duration) {
+        self.state().backup.url_lifetime = lifetime;
+    }
+
+    /// Adds `n` finished automated backup sets to `instance` while running.
+    pub fn seed_backups(&self, instance: &str, n: u32) -> Result<(), Error> {
+        let mut state = self.state();
+        if !state.instances.contains_key(instance) {
+            return Err(Error::Config(format!(
+                "no instance {instance} to seed backup sets on; add it first"
+            )));
+        }
+        let now = state.now();
+        state.backup.seed(instance, n, now);
+        Ok(())
+    }
+
+    /// The backup set being restored into `instance`, while its restore runs.
+    pub fn restoring(&self, instance: &str) -> Option<u64> {
+        self.state()
+            .backup
+            .restores
+            .get(instance)
+            .map(|r| r.backup_id)
     }
 
     /// Removes every fault.

@@ -471,6 +471,8 @@ struct Answer {
 struct OutBody {
     bytes: Bytes,
     filler: u64,
+    /// A backup file, made as it is sent (see [`crate::download`]).
+    stream: Option<crate::download::Stream>,
 }
 
 /// The filler is sent in slices of this.
@@ -481,6 +483,7 @@ impl OutBody {
         OutBody {
             bytes: Bytes::from(bytes),
             filler: 0,
+            stream: None,
         }
     }
 
@@ -488,18 +491,20 @@ impl OutBody {
         OutBody {
             bytes: Bytes::new(),
             filler: n,
+            stream: None,
         }
     }
 }
 
 impl HttpBody for OutBody {
     type Data = Bytes;
-    type Error = Infallible;
+    // A download cut on purpose fails its body, which makes hyper drop the connection.
+    type Error = io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         if !this.bytes.is_empty() {
             return Poll::Ready(Some(Ok(Frame::data(std::mem::take(&mut this.bytes)))));
@@ -512,23 +517,97 @@ impl HttpBody for OutBody {
             let slice: &'static [u8] = FILLER.get(..n).unwrap_or_default();
             return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(slice)))));
         }
+        if let Some(stream) = this.stream.as_mut() {
+            return stream
+                .poll_chunk(cx)
+                .map(|frame| frame.map(|r| r.map(Frame::data)));
+        }
         Poll::Ready(None)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.bytes.is_empty() && self.filler == 0
+        self.bytes.is_empty()
+            && self.filler == 0
+            && self.stream.as_ref().is_none_or(|s| s.remaining() == 0)
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact((self.bytes.len() as u64).saturating_add(self.filler))
+        let streamed = self
+            .stream
+            .as_ref()
+            .map_or(0, crate::download::Stream::remaining);
+        SizeHint::with_exact(
+            (self.bytes.len() as u64)
+                .saturating_add(self.filler)
+                .saturating_add(streamed),
+        )
     }
 }
 
 async fn handle(request: hyper::Request<IncomingBody>, state: &Mutex<State>) -> Response<OutBody> {
     let (parts, body) = request.into_parts();
     let body = read_body(body).await;
+    if let Some(plain) = metadata_answer(&parts, state) {
+        return plain;
+    }
+    if let Some(file) = download_answer(&parts, state) {
+        return file;
+    }
     let (answer, request_id) = answer(&parts, body, state);
     respond(answer, &request_id, state)
+}
+
+/// A backup file download (`GET /download/…`, see [`crate::download`]), answered as OSS would.
+fn download_answer(parts: &Parts, state: &Mutex<State>) -> Option<Response<OutBody>> {
+    let reply = crate::download::serve(parts, &mut lock(state))?;
+    let mut response = Response::new(OutBody {
+        bytes: Bytes::from(reply.body),
+        filler: 0,
+        stream: reply.stream,
+    });
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let date = lock(state).now().to_http_date();
+    for (name, value) in reply.headers.into_iter().chain([("date", date)]) {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            response
+                .headers_mut()
+                .append(HeaderName::from_static(name), value);
+        }
+    }
+    Some(response)
+}
+
+/// The metadata service's and the credentials URI's plain answers (see [`crate::metadata`]),
+/// logged like API calls with the method and path in place of the action.
+fn metadata_answer(parts: &Parts, state: &Mutex<State>) -> Option<Response<OutBody>> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let (status, content_type, body) = crate::metadata::answer(method, path, &header, state)?;
+    lock(state).record(RequestRecord {
+        method: method.to_owned(),
+        action: Some(path.to_owned()),
+        nonce: None,
+        signature_version: None,
+        format: None,
+        instance_id: None,
+        status,
+        code: None,
+    });
+    let mut response = Response::new(OutBody::bytes(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().append(
+        HeaderName::from_static("content-type"),
+        HeaderValue::from_static(content_type),
+    );
+    Some(response)
 }
 
 /// Reads the whole body, refusing one past [`MAX_REQUEST_BODY`] as soon as that is known.
@@ -577,6 +656,9 @@ fn answer(parts: &Parts, body: Result<Vec<u8>, Failure>, state: &Mutex<State>) -
         }
     };
     let version = incoming.signature_version();
+    if crate::sts::is_sts(&incoming) {
+        return sts_answer(&incoming, state);
+    }
     let format = match version {
         SignatureVersion::V3 => Format::Json,
         SignatureVersion::V1 => match incoming.param("Format") {
@@ -688,6 +770,43 @@ fn answer(parts: &Parts, body: Result<Vec<u8>, Failure>, state: &Mutex<State>) -
         };
     }
     lock(state).record(record);
+    (answer, request_id)
+}
+
+/// An STS call ([`crate::sts`]): JSON unless XML is asked for, logged like any other.
+fn sts_answer(incoming: &Incoming, state: &Mutex<State>) -> (Answer, String) {
+    let format = match incoming.param("Format") {
+        Some(f) if f.eq_ignore_ascii_case("xml") => Format::Xml,
+        _ => Format::Json,
+    };
+    let action = incoming.action().unwrap_or_default().to_owned();
+    let mut st = lock(state);
+    let request_id = st.next_request_id();
+    let result = crate::sts::run(incoming, &mut st, &request_id);
+    let (status, body, code) = match result {
+        Ok(value) => (200, render::success(format, &action, &value), None),
+        Err(failure) => (
+            failure.status,
+            render::error(format, &failure, &request_id),
+            Some(failure.code.to_owned()),
+        ),
+    };
+    st.record(RequestRecord {
+        method: incoming.method.clone(),
+        action: Some(action),
+        nonce: incoming.nonce().map(str::to_owned),
+        signature_version: Some(incoming.signature_version()),
+        format: incoming.param("Format").map(str::to_owned),
+        instance_id: None,
+        status,
+        code,
+    });
+    let answer = Answer {
+        status,
+        format,
+        body: OutBody::bytes(body),
+        retry_after_ms: None,
+    };
     (answer, request_id)
 }
 

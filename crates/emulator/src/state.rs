@@ -49,6 +49,11 @@ pub(crate) struct State {
     pub(crate) clock_offset: i64,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) log: VecDeque<RequestRecord>,
+    /// Backup sets, policies, restores and downloads.
+    pub(crate) backup: crate::backups::Store,
+    /// STS, the metadata service and the credentials URI: their configuration and what they
+    /// issued.
+    pub(crate) sts: crate::sts::StsState,
     next_job: u64,
     next_request: u64,
     nonces: HashSet<String>,
@@ -64,6 +69,8 @@ impl State {
             clock_offset,
             faults: Vec::new(),
             log: VecDeque::new(),
+            backup: crate::backups::Store::default(),
+            sts: crate::sts::StsState::default(),
             next_job: 100_001,
             next_request: 1,
             nonces: HashSet::new(),

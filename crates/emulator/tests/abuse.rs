@@ -174,6 +174,10 @@ fn args(secret: &str, token: Option<&str>) -> EmulatorArgs {
         instances: vec!["r-a".into()],
         step_seconds: 0.0,
         clock_offset: 0,
+        roles: Vec::new(),
+        ecs_role: None,
+        no_imdsv1: false,
+        credentials_lifetime: None,
     }
 }
 

@@ -1,6 +1,9 @@
 //! Credentials from environment variables.
 
-use super::{CredentialsError, Env, Resolved, Source};
+use std::sync::Arc;
+
+use super::settings::{first_var, sts_endpoint_for};
+use super::{CredentialsError, Env, OidcProvider, ProfileSettings, Resolved, Source};
 use rkvstore_core::Credentials;
 
 /// The prefixes read, in order: the official SDKs' first, then the `aliyun` CLI's aliases.
@@ -24,11 +27,11 @@ pub(super) fn from_env(env: &dyn Env) -> Result<Option<Resolved>, CredentialsErr
                 if let Some(token) = token {
                     credentials = credentials.with_security_token(token);
                 }
-                return Ok(Some(Resolved {
+                return Ok(Some(Resolved::fixed(
                     credentials,
-                    source: Source::Environment { prefix },
-                    region: None,
-                }));
+                    Source::Environment { prefix },
+                    None,
+                )));
             }
             (Some(_), None) => {
                 return Err(CredentialsError::Incomplete {
@@ -50,4 +53,40 @@ pub(super) fn from_env(env: &dyn Env) -> Result<Option<Resolved>, CredentialsErr
         }
     }
     Ok(None)
+}
+
+/// OIDC from the environment, when all three of its variables are set.
+pub(super) fn oidc_from_env(env: &dyn Env) -> Result<Option<Resolved>, CredentialsError> {
+    let role = first_var(env, &["ALIBABA_CLOUD_ROLE_ARN", "ALIBABACLOUD_ROLE_ARN"]);
+    let provider = first_var(
+        env,
+        &[
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "ALIBABACLOUD_OIDC_PROVIDER_ARN",
+        ],
+    );
+    let file = first_var(
+        env,
+        &[
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            "ALIBABACLOUD_OIDC_TOKEN_FILE",
+        ],
+    );
+    let (Some(role), Some(provider_arn), Some(file)) = (role, provider, file) else {
+        return Ok(None);
+    };
+    let origin = Source::OidcEnvironment.to_string();
+    let endpoint = sts_endpoint_for(env, None, None, false, &origin)?;
+    let mut oidc = OidcProvider::new(role, provider_arn, file)
+        .sts_endpoint(endpoint)
+        .origin(origin);
+    if let Some(name) = env.var("ALIBABA_CLOUD_ROLE_SESSION_NAME") {
+        oidc = oidc.session_name(name);
+    }
+    Ok(Some(Resolved {
+        provider: Arc::new(oidc),
+        source: Source::OidcEnvironment,
+        region: None,
+        settings: ProfileSettings::default(),
+    }))
 }

@@ -1,33 +1,72 @@
-//! Finding credentials, in the order the official tools look.
+//! Finding credentials, in the order the official tools look, and the providers that get them.
 //!
-//! 1. Credentials given to the builder.
+//! The default chain, first match wins:
+//!
+//! 1. Credentials or a provider given to the builder.
 //! 2. Environment: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and
 //!    `ALIBABA_CLOUD_SECURITY_TOKEN`, or the same names with the `ALIBABACLOUD_` and `ALICLOUD_`
 //!    prefixes that the `aliyun` CLI also reads.
-//! 3. The `aliyun` CLI's `~/.aliyun/config.json`: the profile named by `--profile` /
-//!    `ALIBABA_CLOUD_PROFILE`, else the file's `current` one; modes `AK` and `StsToken`.
-//! 4. The credentials file `~/.alibabacloud/credentials` (or `ALIBABA_CLOUD_CREDENTIALS_FILE`),
-//!    an INI file whose `[default]` (or named) section has `type = access_key`.
+//! 3. OIDC from the environment, when `ALIBABA_CLOUD_ROLE_ARN`,
+//!    `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and `ALIBABA_CLOUD_OIDC_TOKEN_FILE` are all set (RRSA).
+//! 4. The `aliyun` CLI's `~/.aliyun/config.json`: the profile named by `--profile` /
+//!    `ALIBABA_CLOUD_PROFILE`, else the file's `current` one, in any mode.
+//! 5. The credentials file `~/.alibabacloud/credentials` (or `ALIBABA_CLOUD_CREDENTIALS_FILE`).
+//! 6. `ALIBABA_CLOUD_CREDENTIALS_URI`.
+//! 7. The ECS instance's RAM role, only where there is evidence of an instance
+//!    (`ALIBABA_CLOUD_ECS_METADATA` or `ALIBABA_CLOUD_ECS_METADATA_ENDPOINT` set, or the
+//!    machine's DMI data naming Alibaba Cloud) and unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED`
+//!    is `true`. The official libraries always try it, which off ECS costs a timeout on every
+//!    run; here it is never probed where it cannot be.
+//!
+//! A credentials URI comes before the metadata service (the official libraries have them the
+//! other way round) because a variable set on purpose says more than the machine it runs on.
 //!
 //! Naming a profile explicitly (the builder's `profile`, the CLI's `--profile`) skips the
-//! environment's keys: asking for a profile means that profile.
+//! environment's keys, OIDC variables, URI and the instance role: asking for a profile means
+//! that profile.
 //!
 //! Reading the environment goes through [`Env`], so tests can supply their own `HOME` and
 //! variables without touching the process's.
 
+mod cache;
 mod cli_config;
+mod ecs;
 mod env;
+mod external;
+mod http;
 mod ini_file;
+mod oidc;
+mod provider;
+mod ram_role;
+mod settings;
+mod sts_call;
+mod uri;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rkvstore_core::Credentials;
+
+pub use cache::CachedProvider;
+pub use ecs::{EcsRamRoleProvider, DEFAULT_METADATA_ENDPOINT};
+pub use external::ExternalProvider;
+pub use oidc::OidcProvider;
+pub use provider::{CredentialsProvider, StaticProvider};
+pub use ram_role::RamRoleArnProvider;
+pub use settings::ProfileSettings;
+pub use uri::CredentialsUriProvider;
 
 /// Where the process environment comes from: the real one, or a map in tests.
 pub trait Env {
     /// The value of variable `name`, if set and not empty.
     fn var(&self, name: &str) -> Option<String>;
+
+    /// `true` when this machine's DMI data says it is an Alibaba Cloud instance. Only the
+    /// process environment reads the machine's; other environments (tests) say no.
+    fn on_alibaba_cloud(&self) -> bool {
+        false
+    }
 }
 
 /// The process environment.
@@ -37,6 +76,20 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn on_alibaba_cloud(&self) -> bool {
+        // Small regular files in sysfs; reading them is local and instant, unlike probing the
+        // metadata address.
+        [
+            "/sys/class/dmi/id/sys_vendor",
+            "/sys/class/dmi/id/product_name",
+        ]
+        .iter()
+        .any(|p| {
+            crate::local_file::read_to_string(Path::new(p), 64 * 1024)
+                .is_ok_and(|t| t.contains("Alibaba Cloud"))
+        })
     }
 }
 
@@ -71,6 +124,12 @@ pub enum Source {
         /// The section.
         profile: String,
     },
+    /// OIDC variables of the environment (`ALIBABA_CLOUD_ROLE_ARN`, …).
+    OidcEnvironment,
+    /// `ALIBABA_CLOUD_CREDENTIALS_URI`.
+    CredentialsUri,
+    /// The ECS instance's RAM role.
+    EcsInstance,
 }
 
 impl fmt::Display for Source {
@@ -84,19 +143,55 @@ impl fmt::Display for Source {
             Source::CredentialsFile { path, profile } => {
                 write!(f, "section [{profile}] of {}", path.display())
             }
+            Source::OidcEnvironment => f.write_str(
+                "environment variables ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN \
+                 and ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            ),
+            Source::CredentialsUri => {
+                f.write_str("environment variable ALIBABA_CLOUD_CREDENTIALS_URI")
+            }
+            Source::EcsInstance => f.write_str("the ECS instance's RAM role"),
         }
     }
 }
 
-/// Credentials, where they came from, and the default region found beside them.
-#[derive(Clone, Debug)]
+/// The provider of credentials, where it was configured, and the settings found beside it.
+#[derive(Clone)]
 pub struct Resolved {
-    /// The credentials.
-    pub credentials: Credentials,
-    /// Where they were found.
+    /// The provider.
+    pub provider: Arc<dyn CredentialsProvider>,
+    /// Where it was found.
     pub source: Source,
     /// A region from the same place (a CLI profile's `region_id`), if any.
     pub region: Option<String>,
+    /// The other client settings of the same place (a CLI profile's).
+    pub settings: ProfileSettings,
+}
+
+impl fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolved")
+            .field("provider", &self.provider.describe())
+            .field("source", &self.source)
+            .field("region", &self.region)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Resolved {
+    fn fixed(credentials: Credentials, source: Source, region: Option<String>) -> Self {
+        let describe = match credentials.security_token() {
+            Some(_) => format!("StsToken ({source})"),
+            None => format!("AK ({source})"),
+        };
+        Resolved {
+            provider: Arc::new(StaticProvider::new(credentials, describe)),
+            source,
+            region,
+            settings: ProfileSettings::default(),
+        }
+    }
 }
 
 /// Why no credentials could be used.
@@ -129,7 +224,19 @@ pub enum CredentialsError {
         /// The files looked in.
         files: Vec<PathBuf>,
     },
-    /// The profile uses a credential mode this version does not support.
+    /// A provider could not get credentials: which one, configured where, what went wrong and
+    /// what to do. Never holds a secret or a token.
+    Provider {
+        /// The mode (`RamRoleArn`, `EcsRamRole`, `OIDC`, …).
+        mode: String,
+        /// Where it was configured, such as `profile ops of ~/.aliyun/config.json`.
+        origin: String,
+        /// What went wrong.
+        problem: String,
+        /// What to do about it.
+        fix: String,
+    },
+    /// The profile uses a credential mode rkvstore cannot use.
     UnsupportedMode {
         /// The profile.
         profile: String,
@@ -175,35 +282,56 @@ impl fmt::Display for CredentialsError {
                 }
                 f.write_str("; check the name, or create it with `aliyun configure --profile NAME`")
             }
+            CredentialsError::Provider {
+                mode,
+                origin,
+                problem,
+                fix,
+            } => write!(
+                f,
+                "cannot get credentials with mode {mode} from {origin}: {problem}; {fix}"
+            ),
             CredentialsError::UnsupportedMode {
                 profile,
                 mode,
                 path,
-            } => write!(
-                f,
-                "profile {profile:?} in {} uses mode {mode}, which rkvstore does not support yet; \
-                 use a profile with mode AK or StsToken, or set ALIBABA_CLOUD_ACCESS_KEY_ID and \
-                 ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                path.display()
-            ),
+            } => {
+                let why = match mode.to_ascii_lowercase().as_str() {
+                    "cloudsso" | "oauth" => {
+                        "which needs a browser sign-in that rkvstore does not do; for unattended \
+                         runs use a RamRoleArn, EcsRamRole or OIDC profile, or an External \
+                         profile whose process_command prints credentials"
+                    }
+                    "rsakeypair" | "type = rsa_key_pair" => {
+                        "which Alibaba Cloud has deprecated; create an AccessKey pair for a RAM \
+                         user (mode AK) or assume a RAM role (mode RamRoleArn)"
+                    }
+                    _ => {
+                        "which rkvstore does not know; use one of AK, StsToken, RamRoleArn, \
+                         ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI or External"
+                    }
+                };
+                write!(
+                    f,
+                    "profile {profile:?} in {} uses mode {mode}, {why}",
+                    path.display()
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for CredentialsError {}
 
-/// Runs the chain. `explicit` wins; `profile` is a profile named by the caller.
+/// Runs the chain. `explicit` wins; `profile` is a profile named by the caller. No provider
+/// is called yet: this only decides which one will be, reading local files and variables.
 pub fn resolve(
     env: &dyn Env,
     explicit: Option<&Credentials>,
     profile: Option<&str>,
 ) -> Result<Resolved, CredentialsError> {
     if let Some(c) = explicit {
-        return Ok(Resolved {
-            credentials: c.clone(),
-            source: Source::Explicit,
-            region: None,
-        });
+        return Ok(Resolved::fixed(c.clone(), Source::Explicit, None));
     }
     let mut looked = vec!["explicit credentials: none given".to_owned()];
 
@@ -215,9 +343,18 @@ pub fn resolve(
                 env::ID_VARS.join(", ")
             )),
         }
+        match env::oidc_from_env(env)? {
+            Some(found) => return Ok(found),
+            None => looked.push(
+                "OIDC variables ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, \
+                 ALIBABA_CLOUD_OIDC_TOKEN_FILE: not all set"
+                    .to_owned(),
+            ),
+        }
     } else {
         looked.push("environment variables: skipped because a profile was named".to_owned());
     }
+    let named = profile.is_some();
 
     let profile = profile
         .map(str::to_owned)
@@ -225,10 +362,14 @@ pub fn resolve(
     let home = home(env);
     let cli_path = home.as_ref().map(|h| h.join(".aliyun").join("config.json"));
     let mut files_with_profiles = Vec::new();
+    let cli_disabled = settings::is_true(env.var("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"));
     match &cli_path {
+        _ if cli_disabled => {
+            looked.push("~/.aliyun/config.json: ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true".to_owned())
+        }
         Some(path) if crate::local_file::exists(path) => {
             files_with_profiles.push(path.clone());
-            if let Some(found) = cli_config::load(path, profile.as_deref())? {
+            if let Some(found) = cli_config::load(path, profile.as_deref(), env)? {
                 return Ok(found);
             }
             looked.push(format!(
@@ -252,7 +393,7 @@ pub fn resolve(
     match &ini_path {
         Some(path) if crate::local_file::exists(path) => {
             files_with_profiles.push(path.clone());
-            if let Some(found) = ini_file::load(path, &section)? {
+            if let Some(found) = ini_file::load(path, &section, env)? {
                 return Ok(found);
             }
             looked.push(format!("{}: no section [{section}]", path.display()));
@@ -268,7 +409,68 @@ pub fn resolve(
             files: files_with_profiles,
         });
     }
+    if !named {
+        match env.var("ALIBABA_CLOUD_CREDENTIALS_URI") {
+            Some(uri) => {
+                let provider = CredentialsUriProvider::new(uri)
+                    .origin("environment variable ALIBABA_CLOUD_CREDENTIALS_URI");
+                return Ok(Resolved {
+                    provider: Arc::new(provider),
+                    source: Source::CredentialsUri,
+                    region: None,
+                    settings: ProfileSettings::default(),
+                });
+            }
+            None => looked.push("ALIBABA_CLOUD_CREDENTIALS_URI: not set".to_owned()),
+        }
+        match ecs_evidence(env) {
+            Ok(why) => {
+                let provider = ecs_provider(env, None, &format!("the ECS instance ({why})"));
+                return Ok(Resolved {
+                    provider: Arc::new(provider),
+                    source: Source::EcsInstance,
+                    region: None,
+                    settings: ProfileSettings::default(),
+                });
+            }
+            Err(why) => looked.push(format!("ECS instance RAM role: {why}")),
+        }
+    }
     Err(CredentialsError::NotFound { looked })
+}
+
+/// Why this looks like an ECS instance, or why the instance role is not tried.
+fn ecs_evidence(env: &dyn Env) -> Result<&'static str, &'static str> {
+    if settings::is_true(env.var("ALIBABA_CLOUD_ECS_METADATA_DISABLED")) {
+        return Err("ALIBABA_CLOUD_ECS_METADATA_DISABLED=true");
+    }
+    if env.var("ALIBABA_CLOUD_ECS_METADATA").is_some() {
+        return Ok("ALIBABA_CLOUD_ECS_METADATA is set");
+    }
+    if env.var("ALIBABA_CLOUD_ECS_METADATA_ENDPOINT").is_some() {
+        return Ok("ALIBABA_CLOUD_ECS_METADATA_ENDPOINT is set");
+    }
+    if env.on_alibaba_cloud() {
+        return Ok("the machine's DMI data names Alibaba Cloud");
+    }
+    Err(
+        "not an ECS instance (no ALIBABA_CLOUD_ECS_METADATA, and the DMI data does not name \
+         Alibaba Cloud), so the metadata service is not probed",
+    )
+}
+
+/// The instance-role provider, configured from the environment: the role from `role` or
+/// `ALIBABA_CLOUD_ECS_METADATA`, the endpoint from `ALIBABA_CLOUD_ECS_METADATA_ENDPOINT`, and
+/// `ALIBABA_CLOUD_IMDSV1_DISABLED`.
+fn ecs_provider(env: &dyn Env, role: Option<String>, origin: &str) -> EcsRamRoleProvider {
+    let role = role.or_else(|| env.var("ALIBABA_CLOUD_ECS_METADATA"));
+    let mut provider = EcsRamRoleProvider::new(role)
+        .imds_v1_disabled(settings::is_true(env.var("ALIBABA_CLOUD_IMDSV1_DISABLED")))
+        .origin(origin);
+    if let Some(url) = env.var("ALIBABA_CLOUD_ECS_METADATA_ENDPOINT") {
+        provider = provider.endpoint(url);
+    }
+    provider
 }
 
 /// The region from the environment, if set: `ALIBABA_CLOUD_REGION_ID` and its aliases.

@@ -1,7 +1,11 @@
 //! One module per command.
 
 mod backup;
+mod backup_policy;
+pub mod backups;
 mod call;
+mod download;
+mod restore;
 mod tasks;
 
 use std::io::Write;
@@ -35,6 +39,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let config = Config::from_args(&cli.global)?;
             backup::run(&config, &instance_id, retention_days, &wait)
         }
+        Command::Backups(args) => backups::run(&Config::from_args(&cli.global)?, &args),
+        Command::BackupPolicy(args) => backup_policy::run(&Config::from_args(&cli.global)?, &args),
+        Command::Download(args) => download::run(&Config::from_args(&cli.global)?, &args),
+        Command::Restore(args) => restore::run(&Config::from_args(&cli.global)?, &args),
         Command::Call { action, params } => {
             let config = Config::from_args(&cli.global)?;
             call::run(&config, &action, &params)
@@ -111,6 +119,14 @@ fn emulator(args: &rkvstore_emulator::EmulatorArgs) -> Result<(), Failure> {
         other => Failure::Config(other.to_string()),
     })?;
     print(|out| writeln!(out, "{}", emu.url()))?;
+    // The first line of stdout stays the API endpoint, which scripts read; the other services
+    // on the same listener are listed on stderr.
+    crate::term::line(format_args!("STS endpoint:      {}", emu.sts_endpoint()));
+    crate::term::line(format_args!(
+        "metadata endpoint: {}",
+        emu.metadata_endpoint()
+    ));
+    crate::term::line(format_args!("credentials URI:   {}", emu.credentials_uri()));
     emu.wait();
     Ok(())
 }

@@ -183,6 +183,8 @@ pub struct Call<T> {
     resign: bool,
     /// The request in flight and the local time it was signed at.
     in_flight: Option<(SignedRequest, Timestamp)>,
+    /// Sent without a signature (STS `AssumeRoleWithOIDC`).
+    unsigned: bool,
     output: PhantomData<fn() -> T>,
 }
 
@@ -199,6 +201,7 @@ impl<T: Shape> Call<T> {
             skew_corrected: false,
             resign: false,
             in_flight: None,
+            unsigned: false,
             output: PhantomData,
         }
     }
@@ -215,6 +218,14 @@ impl<T: Shape> Call<T> {
     /// The same call asking for `format` (signature 1.0; ACS3 answers in JSON).
     pub fn format(mut self, format: Format) -> Self {
         self.request = self.request.with_format(format);
+        self
+    }
+
+    /// The same call sent without a signature, for the actions the service takes anonymously
+    /// (STS `AssumeRoleWithOIDC`); [`Call::next_request`] then ignores the credentials. The
+    /// retry rules and the clock correction stay as they are.
+    pub fn unsigned(mut self) -> Self {
+        self.unsigned = true;
         self
     }
 
@@ -248,15 +259,20 @@ impl<T: Shape> Call<T> {
         now: Timestamp,
         nonce: &str,
     ) -> Result<&SignedRequest, Error> {
-        let signed = sign(
-            &self.request,
-            &SigningParams {
-                credentials,
-                time: now.offset(self.skew),
-                nonce,
-                version: self.policy.signature,
-            },
-        )?;
+        let time = now.offset(self.skew);
+        let signed = if self.unsigned {
+            crate::sign_unsigned(&self.request, time, nonce)?
+        } else {
+            sign(
+                &self.request,
+                &SigningParams {
+                    credentials,
+                    time,
+                    nonce,
+                    version: self.policy.signature,
+                },
+            )?
+        };
         // A re-signing after a clock correction is the same attempt again, not a new one.
         if !std::mem::take(&mut self.resign) {
             self.attempt += 1;

@@ -1,12 +1,27 @@
 //! Typed R-kvstore operations.
 
+mod backup_policy;
 mod create_backup;
 mod describe_backup_tasks;
+mod describe_backups;
+mod describe_instance_attribute;
 mod enums;
+mod restore_instance;
 
+pub use backup_policy::{
+    check_backup_time, DescribeBackupPolicy, DescribeBackupPolicyResponse, ModifyBackupPolicy,
+    ModifyBackupPolicyResponse, Weekday, WEEK,
+};
 pub use create_backup::{CreateBackup, CreateBackupResponse};
 pub use describe_backup_tasks::{BackupJob, DescribeBackupTasks, DescribeBackupTasksResponse};
+pub use describe_backups::{
+    minute_time, Backup, DescribeBackups, DescribeBackupsResponse, PAGE_SIZES,
+};
+pub use describe_instance_attribute::{
+    DescribeInstanceAttribute, DescribeInstanceAttributeResponse, InstanceAttribute, NORMAL,
+};
 pub use enums::{BackupStatus, JobMode, TaskAction};
+pub use restore_instance::{RestoreInstance, RestoreInstanceResponse};
 
 use crate::{Endpoint, ParamError, Params, RpcRequest};
 

@@ -97,7 +97,7 @@ pub trait Shape: DeserializeOwned {
 /// let d: Document = parse_success(br#"{"RequestId":"R1","Engine":"Redis"}"#, Format::Json)?;
 /// assert_eq!(d.request_id(), Some("R1"));
 /// assert_eq!(d.get_str("Engine"), Some("Redis"));
-/// assert_eq!(d.to_string(), r#"{"RequestId":"R1","Engine":"Redis"}"#);
+/// assert_eq!(d.to_string(), r#"{"Engine":"Redis","RequestId":"R1"}"#);
 /// # Ok::<(), rkvstore_core::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -4,6 +4,7 @@
 mod bytes;
 mod feed;
 mod signed;
+mod unsigned;
 mod v1;
 mod v3;
 #[cfg(feature = "verify")]
@@ -14,6 +15,7 @@ use std::str::FromStr;
 
 use signed::Canonical;
 pub use signed::{SignedRequest, SigningText};
+pub use unsigned::sign_unsigned;
 
 use crate::request::RpcRequest;
 use crate::{Credentials, ParamError, Timestamp};
