@@ -35,7 +35,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// Reads the error fields from a parsed body; `None` when there is no `Code`.
-    pub fn from_value(http_status: u16, value: &Value) -> Option<Self> {
+    pub(crate) fn from_value(http_status: u16, value: &Value) -> Option<Self> {
         let obj = value.as_object()?;
         // Some gateways wrap the fields in an `Error` object even in JSON.
         let obj = match obj.get("Error").and_then(Value::as_object) {

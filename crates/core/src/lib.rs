@@ -36,6 +36,12 @@
 //! - Finding credentials in the environment or in files.
 //! - Sleeping: a [`call::Step`] says how long, the caller sleeps.
 //!
+//! # Cargo features
+//!
+//! - `verify` (off by default): server-side verification helpers for test doubles such as
+//!   `rkvstore-emulator` (the v1 parts of a request, the ACS3 canonical request and hashes).
+//!   A client never needs them.
+//!
 //! # Example
 //!
 //! Sign a `DescribeBackupTasks` call with a fixed time and nonce:
@@ -71,7 +77,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod actions;
 mod api_error;
+pub mod audit;
 pub mod call;
 mod credentials;
 pub mod diagnose;
@@ -112,6 +120,11 @@ pub use ops::{
 pub use ops::{
     BackupJob, BackupStatus, CreateBackup, CreateBackupResponse, DescribeBackupTasks,
     DescribeBackupTasksResponse, JobMode, Operation, Owner, TaskAction, PRODUCT, VERSION,
+};
+pub use ops::{
+    DescribeInstances, DescribeInstancesResponse, DescribeRegions, DescribeRegionsResponse,
+    InstancePager, KvStoreInstance, KvStoreRegion, Tag, MAX_INSTANCE_IDS, MAX_INSTANCE_PAGES,
+    MAX_INSTANCE_PAGE_SIZE,
 };
 pub use params::{ParamError, Params};
 pub use request::{Format, Method, Placement, RpcRequest};

@@ -9,7 +9,7 @@
 
 pub(crate) mod lenient;
 mod scan;
-pub mod xml;
+pub(crate) mod xml;
 
 use std::fmt;
 
@@ -85,11 +85,21 @@ pub trait Shape: DeserializeOwned {
     /// What this answer lacks to be the operation's answer, in a few words such as
     /// `"no RequestId"`; `None` when it is complete.
     fn lacks(&self) -> Option<&'static str>;
+
+    /// Called once with the body a complete answer was read from. Typed models keep only
+    /// their fields and ignore it; [`Document`] keeps the fields' order from it.
+    fn attach_body(&mut self, _body: &[u8], _format: Format) {}
 }
 
 /// The answer of any action, for callers without a typed model of it (`rkvstore call`): the
 /// fields with the API's names, whichever wire format the answer came in. It serializes as
-/// that JSON.
+/// that JSON; [`Document::to_ordered_json`] and `Display` give it with the fields in the order
+/// the answer listed them.
+///
+/// An XML answer has no types and no list markers, so a generic rule reads it: every value is
+/// text (numbers and booleans stay strings, as they stand in the XML), and an element that
+/// repeats among its siblings is a list, placed where it first appears. A list of one item is
+/// therefore an object; callers with the operation's model can restore both (the CLI does).
 ///
 /// ```
 /// use rkvstore_core::response::{parse_success, Document};
@@ -97,17 +107,43 @@ pub trait Shape: DeserializeOwned {
 /// let d: Document = parse_success(br#"{"RequestId":"R1","Engine":"Redis"}"#, Format::Json)?;
 /// assert_eq!(d.request_id(), Some("R1"));
 /// assert_eq!(d.get_str("Engine"), Some("Redis"));
-/// assert_eq!(d.to_string(), r#"{"Engine":"Redis","RequestId":"R1"}"#);
+/// assert_eq!(d.to_string(), r#"{"RequestId":"R1","Engine":"Redis"}"#);
+/// let x: Document = parse_success(
+///     b"<R><RequestId>R2</RequestId><Zone><Id>b</Id></Zone><Count>2</Count><Zone><Id>a</Id></Zone></R>",
+///     Format::Xml,
+/// )?;
+/// assert_eq!(
+///     x.to_ordered_json(),
+///     r#"{"RequestId":"R2","Zone":[{"Id":"b"},{"Id":"a"}],"Count":"2"}"#
+/// );
 /// # Ok::<(), rkvstore_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Document(Value);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    value: Value,
+    /// Compact JSON in the answer's order, once the answer's body is known.
+    ordered: Option<String>,
+}
+
+impl serde::Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Document {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(|value| Document {
+            value,
+            ordered: None,
+        })
+    }
+}
 
 impl Document {
     /// The top-level field `key` when it is text.
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
+        self.value.get(key).and_then(Value::as_str)
     }
 
     /// `RequestId`.
@@ -115,23 +151,73 @@ impl Document {
         self.get_str("RequestId")
     }
 
+    /// The document as a JSON value (its object keys in `serde_json`'s map order).
+    pub fn as_value(&self) -> &Value {
+        &self.value
+    }
+
     /// The document as pretty-printed JSON.
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.0).unwrap_or_default()
+        serde_json::to_string_pretty(&self.value).unwrap_or_default()
+    }
+
+    /// Compact JSON with the fields in the order the answer gave them (for an XML answer, by
+    /// the rule above); a document built otherwise has its map's order.
+    pub fn to_ordered_json(&self) -> String {
+        match &self.ordered {
+            Some(text) => text.clone(),
+            None => self.value.to_string(),
+        }
     }
 }
 
 impl fmt::Display for Document {
-    /// Compact JSON.
+    /// Compact JSON, in the answer's order.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match &self.ordered {
+            Some(text) => f.write_str(text),
+            None => fmt::Display::fmt(&self.value, f),
+        }
     }
 }
 
 impl Shape for Document {
     fn lacks(&self) -> Option<&'static str> {
-        lacks_request_id(&self.0)
+        lacks_request_id(&self.value)
     }
+
+    fn attach_body(&mut self, body: &[u8], format: Format) {
+        self.ordered = match format {
+            // Already read as JSON once: the text is the answer, minus layout.
+            Format::Json => std::str::from_utf8(body).ok().map(compact),
+            Format::Xml => xml::to_ordered_json(body),
+        };
+    }
+}
+
+/// `json` without the whitespace between tokens, the order of its fields kept.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every answer of every action carries a `RequestId`.
@@ -153,7 +239,7 @@ pub fn sniff(body: &[u8], hint: Format) -> Format {
 }
 
 /// Reads a body into a JSON value, whatever its format; for XML, the root element's content.
-pub fn to_value(body: &[u8], hint: Format) -> Result<Value, ParseError> {
+pub(crate) fn to_value(body: &[u8], hint: Format) -> Result<Value, ParseError> {
     match sniff(body, hint) {
         Format::Json => {
             scan::scan(body).map_err(too_deep)?;
@@ -281,7 +367,11 @@ fn parse<T: Shape>(
         }
     };
     match value.lacks() {
-        None => Ok(value),
+        None => {
+            let mut value = value;
+            value.attach_body(body, format);
+            Ok(value)
+        }
         Some(what) => Err(unexpected(status, body, format, what, token).into()),
     }
 }

@@ -14,7 +14,7 @@ use crate::Format;
 
 /// Deeper documents are refused rather than followed: the API never nests more than a handful
 /// of levels, and a hostile body must not drive memory or time.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 struct Frame {
     name: String,
@@ -24,7 +24,7 @@ struct Frame {
 }
 
 /// Parses `body` into (root element name, content).
-pub fn to_value(body: &[u8]) -> Result<(String, Value), ParseError> {
+pub(crate) fn to_value(body: &[u8]) -> Result<(String, Value), ParseError> {
     let mut reader = Reader::from_reader(body);
     reader.config_mut().expand_empty_elements = true;
     let mut stack: Vec<Frame> = Vec::new();
@@ -127,6 +127,106 @@ pub fn to_value(body: &[u8]) -> Result<(String, Value), ParseError> {
             }
             // Declarations, comments, processing instructions and DOCTYPE carry no data.
             _ => {}
+        }
+    }
+}
+
+/// An open element: its name, its children so far, its text so far.
+type Open = (String, Vec<(String, Node)>, String);
+
+/// An element's content, its children in document order.
+enum Node {
+    Text(String),
+    Children(Vec<(String, Node)>),
+}
+
+/// The root element's content of `body` as compact JSON, in document order: the same rule as
+/// [`to_value`] (text leaves, a repeated element a list, placed where it first appears), but
+/// keeping the order the answer gave. `None` when `body` is not a document [`to_value`] reads.
+/// Only generic answers (`Document`) use it, so typed parsing does not pay for the order.
+pub(crate) fn to_ordered_json(body: &[u8]) -> Option<String> {
+    let mut reader = Reader::from_reader(body);
+    reader.config_mut().expand_empty_elements = true;
+    let mut stack: Vec<Open> = Vec::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(start) => {
+                if stack.len() >= MAX_DEPTH {
+                    return None;
+                }
+                let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+                stack.push((name, Vec::new(), String::new()));
+            }
+            Event::Text(text) => {
+                if let Some(open) = stack.last_mut() {
+                    open.2.push_str(&text.unescape().ok()?);
+                }
+            }
+            Event::CData(data) => {
+                if let Some(open) = stack.last_mut() {
+                    open.2.push_str(std::str::from_utf8(&data).ok()?);
+                }
+            }
+            Event::End(_) => {
+                let (name, children, text) = stack.pop()?;
+                let node = if children.is_empty() {
+                    Node::Text(text)
+                } else {
+                    Node::Children(children)
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.1.push((name, node)),
+                    None => {
+                        let mut out = String::new();
+                        write_node(&mut out, &node);
+                        return Some(out);
+                    }
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+fn write_node(out: &mut String, node: &Node) {
+    match node {
+        Node::Text(text) => out.push_str(&Value::String(text.clone()).to_string()),
+        Node::Children(children) => {
+            // Each name once, where it first appears, with every occurrence; grouped through a
+            // map so that a hostile answer with many siblings costs linear time.
+            let mut groups: Vec<(&str, Vec<&Node>)> = Vec::new();
+            let mut index: std::collections::HashMap<&str, usize> = Default::default();
+            for (name, node) in children {
+                match index.get(name.as_str()) {
+                    Some(&i) => groups[i].1.push(node),
+                    None => {
+                        index.insert(name, groups.len());
+                        groups.push((name, vec![node]));
+                    }
+                }
+            }
+            out.push('{');
+            for (i, (name, same)) in groups.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*name).to_owned()).to_string());
+                out.push(':');
+                if let [only] = same[..] {
+                    write_node(out, only);
+                } else {
+                    out.push('[');
+                    for (j, item) in same.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        write_node(out, item);
+                    }
+                    out.push(']');
+                }
+            }
+            out.push('}');
         }
     }
 }
