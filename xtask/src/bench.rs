@@ -34,7 +34,10 @@ fn time(ns: f64) -> String {
 /// `cargo xtask bench [--report]`: with `--report`, only the table from the last run.
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
-        None => sh(&mut cargo(&["bench", "-p", "rkvstore-benches"]))?,
+        None => {
+            sh(&mut cargo(&["bench", "-p", "rkvstore-benches"]))?;
+            crate::audit_bench::run()?;
+        }
         Some("--report") => {}
         Some(other) => return Err(format!("unknown bench option {other:?}; use --report")),
     }
@@ -73,6 +76,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             None => println!("{path:<34} {:>12}", "(no data)"),
         }
     }
+    crate::audit_bench::report();
     let ratio = |a: &str, b: &str| Some(get(a)?.0 / get(b)?.0);
     println!();
     if let (Some(floor), Some(naive)) = (

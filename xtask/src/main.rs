@@ -9,6 +9,7 @@
 // A binary: `pub` only marks what other modules use.
 #![allow(unreachable_pub)]
 
+mod audit_bench;
 mod bench;
 mod ci;
 mod fuzz;

@@ -23,16 +23,28 @@ Examples:
   # Start a backup kept 30 days and follow it:
   rkvstore --region cn-hangzhou backup --instance-id r-bp1zxszhcgatnx --retention-days 30 --wait
 
-  # Any R-kvstore action, aliyun-CLI style:
-  rkvstore --region cn-hangzhou call DescribeInstanceAttribute --InstanceId r-bp1zxszhcgatnx
+  # Any R-kvstore action, aliyun-CLI style (options may follow the parameters):
+  rkvstore call DescribeInstanceAttribute --InstanceId r-bp1zxszhcgatnx --region cn-hangzhou
+
+  # Every page merged, as a table of chosen columns (aliyun's --pager and --output cols=):
+  rkvstore --region cn-hangzhou call DescribeBackups --InstanceId r-bp1zxszhcgatnx --StartTime 2026-11-01T00:00Z --EndTime 2030-01-01T00:00Z --pager path=Backups.Backup --output cols=BackupId,BackupStatus,BackupSize rows=Backups.Backup
+
+  # One value for a script (JMESPath; text prints bare), such as JOB=$(…):
+  rkvstore --region cn-hangzhou backup --instance-id r-bp1zxszhcgatnx --cli-query BackupJobID
 
   # See exactly what would be sent, with secrets hidden:
   rkvstore --region cn-hangzhou --dry-run backup-tasks --instance-id r-bp1zxszhcgatnx
 
+  # The backup health of every instance of every region, for cron (exit 5 unless all OK):
+  rkvstore --region cn-hangzhou audit --all-regions --max-age 26h --output csv > audit.csv
+
+Every example runs against the local emulator too: put --endpoint local in place of --region
+and r-demo in place of the instance ID.
+
 Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
 (/ ALIBABA_CLOUD_SECURITY_TOKEN), ~/.aliyun/config.json or ~/.alibabacloud/credentials.
 Exit status: 0 ok, 1 API, network or output error, 2 usage error, 3 configuration or
-credentials error, 4 wait timed out.";
+credentials error, 4 wait timed out, 5 audit found an instance that is not OK.";
 
 /// ApsaraDB for Redis (R-kvstore) backups from the command line.
 #[derive(Parser, Debug)]
@@ -52,6 +64,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = "ALIBABA_CLOUD_PROFILE",
         value_name = "NAME"
     )]
@@ -61,6 +74,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = "ALIBABA_CLOUD_REGION_ID",
         value_name = "ID"
     )]
@@ -68,13 +82,14 @@ pub struct Global {
 
     /// Endpoint: https://HOST (the default scheme), http://HOST:PORT, a bare HOST, or `local`
     /// for an emulator started in-process.
-    #[arg(long, global = true, value_name = "URL|HOST|local")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL|HOST|local")]
     pub endpoint: Option<String>,
 
     /// Signature version: v1 (RPC signature 1.0, HMAC-SHA1) or v3 (ACS3-HMAC-SHA256).
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         default_value = "v1",
         value_parser = core_value(&[SignatureVersion::V1, SignatureVersion::V3])
     )]
@@ -84,43 +99,56 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         default_value = "json",
         value_parser = core_value(&[Format::Json, Format::Xml])
     )]
     pub format: Format,
 
-    /// Output: table on a terminal, json otherwise.
-    #[arg(long, global = true, value_enum)]
-    pub output: Option<OutputArg>,
+    /// Output: json, table, or aliyun's `cols=A,B [rows=PATH] [num=true]` (a table of those
+    /// fields of the rows PATH selects); table on a terminal, json otherwise.
+    #[arg(long, short = 'o', global = true, help_heading = GLOBAL, value_name = "json|table|cols=A,B")]
+    pub output: Option<String>,
+
+    /// Shorthand for --output json.
+    #[arg(long, global = true, help_heading = GLOBAL, conflicts_with = "output")]
+    pub json: bool,
+
+    /// A JMESPath expression applied to the JSON result (after paging); a text, number or
+    /// boolean result prints bare, for `ID=$(rkvstore … --cli-query BackupJobID)`.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "JMESPATH")]
+    pub cli_query: Option<String>,
+
+    /// Print only the result: no progress, notices or warnings on stderr (errors still are).
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub quiet: bool,
 
     /// Seconds to wait for a connection [default: the profile's connect_timeout, else 5].
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
 
     /// Seconds to wait for an answer [default: the profile's read_timeout, else 10].
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     pub read_timeout: Option<f64>,
 
     /// Retries after a failed attempt (state-changing calls retry only when they did not run)
     /// [default: the profile's retry_count, else 2].
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "N", alias = "retry-count")]
     pub retries: Option<u32>,
 
     /// Print the signed request (method, URL, headers, body, string to sign) and send nothing;
-    /// the secret and token never appear.
-    #[arg(long, global = true)]
+    /// the secret and token never appear. Works without credentials (with a placeholder key,
+    /// labelled as such).
+    #[arg(long, global = true, help_heading = GLOBAL, alias = "dryrun")]
     pub dry_run: bool,
 
     /// Request and response summaries on stderr (redacted).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputArg {
-    Json,
-    Table,
-}
+/// The heading of the options every command takes, listed after the command's own.
+pub const GLOBAL: &str = "Global options";
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShellArg {
@@ -167,11 +195,29 @@ pub enum Command {
     /// Restore an instance from a backup set (RestoreInstance); --wait follows it back to
     /// Normal. Asks for the instance ID on a terminal; needs --yes anywhere else.
     Restore(crate::backup_args::RestoreArgs),
-    /// Call any R-kvstore action: `call ACTION --Name value …` (`--Name-FILE path` reads the
-    /// value from a file). Prints the response as JSON.
+    /// Call any R-kvstore action, or any RPC action of another product with --product and
+    /// --api-version: `call ACTION --Name value …` (`--Name-FILE path` reads the value from a
+    /// file); options may come before or after the parameters. Prints the response as JSON.
     Call {
         /// The action, such as DescribeInstanceAttribute.
         action: String,
+        /// Product code for another product's API, such as Ecs (with --api-version); the
+        /// endpoint is --endpoint, else <product>.<region>.aliyuncs.com, else
+        /// <product>.aliyuncs.com.
+        #[arg(long, value_name = "CODE", requires = "api_version")]
+        product: Option<String>,
+        /// API version of --product, such as 2014-05-26.
+        #[arg(long, value_name = "YYYY-MM-DD", requires = "product")]
+        api_version: Option<String>,
+        /// Merge every page: `path=LIST,PageNumber=…,PageSize=…,TotalCount=…` or
+        /// `NextToken=…` (aliyun syntax; each part optional, defaults are the usual names, and
+        /// the list defaults to the first list in the answer).
+        #[arg(long, value_name = "path=LIST,…", conflicts_with = "waiter")]
+        pager: Option<String>,
+        /// Poll until a JMESPath expression equals a value: `expr=PATH,to=VALUE[,timeout=S]
+        /// [,interval=S]` (aliyun syntax; timeout 180 s and interval 5 s by default).
+        #[arg(long, value_name = "expr=PATH,to=VALUE")]
+        waiter: Option<String>,
         /// Parameters as `--Name value`, `--Name=value` or `--Name-FILE path`.
         #[arg(
             trailing_var_arg = true,
@@ -180,17 +226,88 @@ pub enum Command {
         )]
         params: Vec<String>,
     },
+    /// Audit the backups of every instance of the regions (--region R[,R…] or --all-regions):
+    /// one row per instance, worst first; exit status 5 when any is not OK. --output table,
+    /// json or csv.
+    Audit(crate::commands::audit::AuditArgs),
     /// Serve a local R-kvstore emulator until killed (the first line of output is its URL).
     Emulator {
         #[command(flatten)]
         args: EmulatorArgs,
     },
-    /// Print a shell completion script.
+    /// Print a shell completion script (profiles, regions and action names complete too).
+    #[command(after_help = crate::completion::INSTALL)]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: ShellArg,
     },
+    /// Print the version.
+    Version,
+    /// Candidates for the completion scripts: profiles, regions, actions or instances.
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        /// What to list.
+        what: String,
+    },
+}
+
+/// The commands that send no request and print no JSON (and the emulator, which has flags of
+/// its own): the global options do not apply to them, so their help leaves them out.
+const WITHOUT_GLOBALS: &[&str] = &["completions", "version", "emulator", "__complete"];
+
+/// The command line's definition: [`Cli`], with the help of the commands the global options do
+/// not apply to left without them, and the emulator's keys defaulting to demo ones.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("emulator", |sub| {
+        sub.mut_arg("access_key_id", |a| {
+            a.required(false).default_value(crate::config::DEMO_KEY_ID)
+        })
+        .mut_arg("access_key_secret", |a| {
+            a.required(false)
+                .default_value(crate::config::DEMO_SECRET)
+                .hide_default_value(true)
+        })
+    })
+}
+
+/// Parses the process's command line (aliyun habits rewritten by [`crate::raw_args`]),
+/// exiting with clap's message on a usage error.
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let argv = crate::raw_args::normalize(std::env::args_os().collect());
+    own_help(&argv);
+    let matches = command().get_matches_from(argv);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `rkvstore completions --help` and the like: the subcommand's help as it is before clap
+/// adds the global options to it (which happens when the whole command is built), then exit.
+fn own_help(argv: &[std::ffi::OsString]) {
+    let words: Vec<&str> = argv.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let Some(at) = words.iter().position(|w| !w.starts_with('-')) else {
+        return;
+    };
+    if !WITHOUT_GLOBALS.contains(&words[at])
+        || !words[at + 1..].iter().any(|w| *w == "--help" || *w == "-h")
+    {
+        return;
+    }
+    let Some(sub) = command().find_subcommand(words[at]).cloned() else {
+        return;
+    };
+    let mut sub = sub.bin_name(format!("rkvstore {}", words[at]));
+    let help = if words.contains(&"--help") {
+        sub.render_long_help()
+    } else {
+        sub.render_help()
+    };
+    // Help goes to stdout, as clap's own does; a closed pipe loses nothing worth a message.
+    let mut out = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut out, help.to_string().as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out));
+    std::process::exit(0);
 }
 
 #[derive(Args, Debug, Clone, Copy)]

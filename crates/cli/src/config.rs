@@ -10,8 +10,10 @@ use rkvstore_blocking::credentials::{self, CredentialsError, ProcessEnv};
 use rkvstore_blocking::{Client, Error};
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
 
-use crate::args::{Global, OutputArg};
+use crate::args::Global;
 use crate::failure::Failure;
+use crate::output::{Post, Render};
+use crate::progress::Display;
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +39,12 @@ pub struct Config {
     pub output: Output,
     pub dry_run: bool,
     pub verbose: bool,
-    /// Progress bars when stderr is a terminal, plain lines otherwise.
+    /// `--quiet`: no progress, notices or warnings.
+    pub quiet: bool,
+    /// Progress bars when stderr is a terminal that can draw them, plain lines otherwise,
+    /// nothing with `--quiet`.
+    pub progress: Display,
+    /// `progress` is [`Display::Bars`] (for the download bar).
     pub progress_bars: bool,
     target: Target,
     profile: Option<String>,
@@ -50,9 +57,15 @@ pub struct Config {
     retries: Option<u32>,
 }
 
-/// Demo credentials for `--endpoint local` when none are configured.
+/// Demo credentials for `--endpoint local` and `rkvstore emulator` when none are configured.
 pub const DEMO_KEY_ID: &str = "LTAIrkvstoreLocalDemo";
-const DEMO_SECRET: &str = "rkvstore-local-demo-secret";
+/// The secret that goes with [`DEMO_KEY_ID`]; it opens nothing but a local emulator.
+pub const DEMO_SECRET: &str = "rkvstore-local-demo-secret";
+
+/// The key a `--dry-run` is signed with when no credentials are configured. Its name says what
+/// it is wherever it shows (the URL, the string to sign), and a note on stderr says it too.
+pub const PLACEHOLDER_KEY_ID: &str = "PLACEHOLDER-KEY-FOR-DRY-RUN";
+const PLACEHOLDER_SECRET: &str = "placeholder-secret-for-dry-run";
 
 pub fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
     if value.is_finite() && value > 0.0 && value < 1e9 {
@@ -78,17 +91,26 @@ impl Config {
         };
         // The region is checked by the client builder, the one place that sees every source
         // of it (this flag, the environment, the profile); a bad one is a usage error there.
-        let output = match g.output {
-            Some(OutputArg::Json) => Output::Json,
-            Some(OutputArg::Table) => Output::Table,
-            None if std::io::stdout().is_terminal() => Output::Table,
-            None => Output::Json,
+        let (output, post) = output_of(g)?;
+        crate::output::configure(post);
+        let progress = if g.quiet {
+            Display::Silent
+        } else if std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        {
+            Display::Bars
+        } else {
+            // A pipe, a log file, or a terminal that cannot move the cursor (TERM=dumb, as in
+            // Emacs shells): one line per change.
+            Display::Lines
         };
         Ok(Config {
             output,
             dry_run: g.dry_run,
             verbose: g.verbose,
-            progress_bars: std::io::stderr().is_terminal(),
+            quiet: g.quiet,
+            progress,
+            progress_bars: progress == Display::Bars,
             target,
             profile: g.profile.clone(),
             region: g.region.clone(),
@@ -127,7 +149,23 @@ impl Config {
         if let Some(p) = &self.profile {
             flag("profile", p);
         }
+        if self.signature != SignatureVersion::V1 {
+            flag("signature-version", "v3");
+        }
+        if self.format != Format::Json {
+            flag("format", "xml");
+        }
         out
+    }
+
+    /// `true` when the endpoint was given (`--endpoint`), rather than resolved from a region.
+    pub fn has_endpoint(&self) -> bool {
+        self.target != Target::Resolved
+    }
+
+    /// The wire format asked of the API.
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// `true` for `--endpoint local`.
@@ -167,6 +205,17 @@ impl Config {
             }));
         }
         let mut emulator = None;
+        if self.dry_run && !self.is_local() && self.no_credentials()? {
+            // A newcomer may preview a request before setting anything up; the placeholder's
+            // name marks it in the output, and this note says so in words.
+            if !self.quiet {
+                crate::term::line(format_args!(
+                    "note: no credentials are configured; this dry run is signed with the \
+                     placeholder key {PLACEHOLDER_KEY_ID}, which the service would refuse"
+                ));
+            }
+            b = b.credentials(Credentials::new(PLACEHOLDER_KEY_ID, PLACEHOLDER_SECRET));
+        }
         match &self.target {
             Target::Resolved => {}
             Target::Explicit(_, e) => b = b.parsed_endpoint(e.clone()),
@@ -208,6 +257,7 @@ impl Config {
         if let Some(unknown) = client
             .region()
             .and_then(rkvstore_blocking::core::regions::unknown_region)
+            .filter(|_| !self.quiet)
         {
             crate::term::line(format_args!(
                 "warning: {unknown} (sending anyway: new regions appear)"
@@ -222,6 +272,15 @@ impl Config {
             ));
         }
         Ok((client, emulator))
+    }
+
+    /// `true` when the credentials chain finds nothing configured at all.
+    fn no_credentials(&self) -> Result<bool, Failure> {
+        match credentials::resolve(&ProcessEnv, None, self.profile.as_deref()) {
+            Ok(_) => Ok(false),
+            Err(CredentialsError::NotFound { .. }) => Ok(true),
+            Err(e) => Err(Failure::Config(e.to_string())),
+        }
     }
 
     /// The configured credentials when they are fixed ones, or demo ones when there are none
@@ -240,9 +299,63 @@ impl Config {
     }
 }
 
+/// The output of `--output`/`--json`, and what happens to JSON results before printing.
+fn output_of(g: &Global) -> Result<(Output, Post), Failure> {
+    let query = g
+        .cli_query
+        .as_deref()
+        .map(|q| crate::query::Query::parse("--cli-query", q))
+        .transpose()?;
+    let given = if g.json {
+        Some("json")
+    } else {
+        g.output.as_deref()
+    };
+    let chosen = match given.map(str::trim) {
+        Some(o) if o.eq_ignore_ascii_case("json") => Output::Json,
+        Some(o) if o.eq_ignore_ascii_case("table") => Output::Table,
+        Some(o) => {
+            return match crate::cols::Cols::parse(o) {
+                Some(cols) => Ok((
+                    Output::Json,
+                    Post {
+                        query,
+                        render: Render::Cols(cols?),
+                    },
+                )),
+                None => Err(Failure::Usage(format!(
+                    "invalid --output {o:?}: use json, table, or cols=A,B [rows=PATH] [num=true]"
+                ))),
+            };
+        }
+        // A query's result is data for a script, whatever stdout is.
+        None if query.is_some() => Output::Json,
+        None if std::io::stdout().is_terminal() => Output::Table,
+        None => Output::Json,
+    };
+    // A command's own table cannot show a query's result: the query runs on the JSON, and a
+    // generic table shows what it selected.
+    Ok(match (chosen, query) {
+        (Output::Table, Some(q)) => (
+            Output::Json,
+            Post {
+                query: Some(q),
+                render: Render::Table,
+            },
+        ),
+        (chosen, query) => (
+            chosen,
+            Post {
+                query,
+                render: Render::Json,
+            },
+        ),
+    })
+}
+
 /// `value` as one shell word: as it is when that is safe, else in single quotes; control
 /// characters shown as escapes, since the result is printed for a person.
-fn shell_quote(value: &str) -> String {
+pub fn shell_quote(value: &str) -> String {
     let plain = !value.is_empty()
         && value
             .bytes()

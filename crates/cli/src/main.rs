@@ -8,17 +8,23 @@
 
 mod args;
 mod backup_args;
+mod cols;
 mod commands;
+mod completion;
 mod config;
 mod failure;
+mod interrupt;
 mod output;
+mod pager;
 mod progress;
+mod query;
+mod raw_args;
 mod term;
 mod transfer;
+mod typed;
+mod waiter;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 fn main() -> ExitCode {
     // Whatever a server sends, the user sees an error message, never a panic's: the default
@@ -33,7 +39,7 @@ fn main() -> ExitCode {
             "error: rkvstore hit an internal error{place}; please report it\n"
         ));
     }));
-    let cli = args::Cli::parse();
+    let cli = args::parse();
     match std::panic::catch_unwind(move || commands::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(failure)) => {

@@ -3,16 +3,84 @@
 use std::io::Write;
 
 use rkvstore_blocking::core::escape::controls;
-use rkvstore_blocking::core::BackupJob;
+use rkvstore_blocking::core::{BackupJob, DescribeBackupTasksResponse};
 use serde::Serialize;
 
 use crate::config::Output;
 
-/// Prints `value` as pretty JSON and a newline.
-pub fn json(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
-    writeln!(out)
+/// What happens to a JSON result before it is printed: `--cli-query`, then `--output cols=…`
+/// or a generic table. Set once, from the command line, before any command prints.
+#[derive(Debug, Default)]
+pub struct Post {
+    /// `--cli-query`.
+    pub query: Option<crate::query::Query>,
+    /// How the (queried) result is shown.
+    pub render: Render,
 }
+
+/// How a JSON result is shown.
+#[derive(Debug, Default)]
+pub enum Render {
+    /// Pretty JSON; a text, number or boolean result of a query prints bare.
+    #[default]
+    Json,
+    /// `--output table` where the command has no table of its own, or after `--cli-query`.
+    Table,
+    /// `--output cols=…`.
+    Cols(crate::cols::Cols),
+}
+
+static POST: std::sync::OnceLock<Post> = std::sync::OnceLock::new();
+
+/// Sets what [`json`] does to results; the first call wins.
+pub fn configure(post: Post) {
+    let _ = POST.set(post);
+}
+
+/// Prints `value` as its JSON with the API's names and order (after `--cli-query`, and as a
+/// table for `--output cols=…`), and a newline.
+pub fn json(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {
+    let value = serde_json::to_value(value).map_err(std::io::Error::other)?;
+    let post = POST.get_or_init(Post::default);
+    let (value, queried) = match &post.query {
+        Some(q) => (q.apply(&value).map_err(query_failed)?, true),
+        None => (value, false),
+    };
+    match &post.render {
+        Render::Cols(cols) => out.write_all(cols.render(&value).map_err(query_failed)?.as_bytes()),
+        Render::Table => out.write_all(crate::cols::generic_table(&value).as_bytes()),
+        Render::Json => match &value {
+            // `ID=$(rkvstore … --cli-query BackupJobID)` gets the bare value. Control
+            // characters from the network stay escaped even then.
+            serde_json::Value::String(s) if queried => writeln!(out, "{}", controls(s)),
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) if queried => {
+                writeln!(out, "{value}")
+            }
+            _ => {
+                serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::other)?;
+                writeln!(out)
+            }
+        },
+    }
+}
+
+/// A query or table that fails on the result: carried through the writer's error as a usage
+/// failure, which [`crate::commands`] turns back into its message.
+fn query_failed(f: crate::failure::Failure) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, QueryError(f.render()))
+}
+
+/// The message of a failed `--cli-query` or `--output cols=…`, as an I/O error's payload.
+#[derive(Debug)]
+pub struct QueryError(pub String);
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.trim_start_matches("error: ").trim_end())
+    }
+}
+
+impl std::error::Error for QueryError {}
 
 /// One row per job: ID, mode, action, status, progress, start time.
 pub fn jobs_table(out: &mut impl Write, instance: &str, jobs: &[BackupJob]) -> std::io::Result<()> {
@@ -64,19 +132,16 @@ pub fn jobs_table(out: &mut impl Write, instance: &str, jobs: &[BackupJob]) -> s
     Ok(())
 }
 
-/// Prints jobs in the chosen output.
+/// Prints the answer about the jobs waited for in the chosen output: the same JSON as
+/// `backup-tasks` prints without `--wait` (the API's `RequestId`, `InstanceId`, `BackupJobs`).
 pub fn jobs(
     out: &mut impl Write,
     output: Output,
-    instance: &str,
-    jobs: &[BackupJob],
+    answer: &DescribeBackupTasksResponse,
 ) -> std::io::Result<()> {
     match output {
-        Output::Json => json(
-            out,
-            &serde_json::json!({ "InstanceId": instance, "BackupJobs": jobs }),
-        ),
-        Output::Table => jobs_table(out, instance, jobs),
+        Output::Json => json(out, answer),
+        Output::Table => jobs_table(out, &answer.instance_id, &answer.backup_jobs),
     }
 }
 

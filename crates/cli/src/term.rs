@@ -31,6 +31,12 @@ pub fn is_broken_pipe(e: &io::Error) -> bool {
 /// quietly with status 0; when it fails otherwise (a full disk) it ends with status 1, since
 /// there is nowhere left to say why.
 pub fn line(text: impl Display) {
+    // While progress bars are drawn, a line goes above them; printed past them, it would leave
+    // a stale copy of the bars on screen.
+    let text = text.to_string();
+    if crate::progress::above_bars(&text) {
+        return;
+    }
     let mut err = io::stderr().lock();
     if let Err(e) = writeln!(err, "{text}").and_then(|()| err.flush()) {
         drop(err);

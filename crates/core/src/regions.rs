@@ -101,7 +101,7 @@ pub fn unknown_region(region: &str) -> Option<String> {
 }
 
 /// Levenshtein distance over characters: insertions, deletions and substitutions.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     // One row of the table at a time: `row[j]` is the distance between the part of `a` seen so
     // far and the first `j` characters of `b`.

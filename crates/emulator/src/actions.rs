@@ -18,6 +18,10 @@ pub(crate) fn run(
     state: &mut State,
     request_id: &str,
 ) -> Result<Value, Failure> {
+    // Listing regions and instances, and the fleet's instances (see `crate::fleet`).
+    if let Some(answer) = crate::fleet::run(action, version, req, state, request_id) {
+        return answer;
+    }
     let known = matches!(
         action,
         "DescribeBackupTasks"

@@ -51,6 +51,8 @@ mod auth;
 mod backups;
 mod download;
 mod faults;
+mod fleet;
+mod fleet_args;
 mod jobs;
 mod metadata;
 mod policy;
@@ -69,6 +71,10 @@ pub use args::{EmulatorArgs, MAX_STEP_SECONDS};
 pub use backups::{DownloadRecord, DEFAULT_URL_LIFETIME};
 pub use download::backup_content;
 pub use faults::{Fault, FaultRule};
+pub use fleet::{
+    FleetInstance, FleetSpec, History, DEFAULT_FLEET_REGIONS, UNSUPPORTED_ARCHITECTURE,
+};
+pub use fleet_args::{FleetArgs, MAX_LATENCY_MS};
 pub use jobs::{JobSeed, Pace};
 pub use state::RequestRecord;
 
@@ -117,6 +123,7 @@ pub struct Builder {
     sts: sts::StsConfig,
     backup_seeds: Vec<(String, u32)>,
     url_lifetime: Option<Duration>,
+    fleet: Option<FleetSpec>,
 }
 
 impl Builder {
@@ -219,6 +226,21 @@ impl Builder {
         self
     }
 
+    /// Adds a seeded fleet of instances for audits (see [`FleetSpec`]), alongside any plain
+    /// instances.
+    pub fn fleet(mut self, spec: FleetSpec) -> Self {
+        self.fleet = Some(spec);
+        self
+    }
+
+    /// The fleet instances [`Builder::start`] will serve, without starting anything.
+    pub fn fleet_preview(&self) -> Vec<FleetInstance> {
+        self.fleet
+            .as_ref()
+            .map(FleetSpec::build)
+            .unwrap_or_default()
+    }
+
     /// Adds an instance that backups can be taken of.
     pub fn instance(mut self, id: impl Into<String>) -> Self {
         self.instances.push(id.into());
@@ -311,6 +333,10 @@ impl Builder {
             state.backup.url_lifetime = lifetime;
         }
         state.sts = sts::StsState::new(self.sts);
+        if let Some(spec) = self.fleet {
+            spec.check().map_err(Error::Config)?;
+            state.fleet = Some(fleet::Fleet::new(spec));
+        }
         let state = Arc::new(Mutex::new(state));
         let listener = server::bind(addr)?;
         let local = listener.local();
@@ -393,6 +419,26 @@ impl Emulator {
                 trust.token = rkvstore_core::Secret::new(token);
             }
         }
+    }
+
+    /// The fleet's instances (empty without one).
+    pub fn fleet(&self) -> Vec<FleetInstance> {
+        self.state()
+            .fleet
+            .as_ref()
+            .map(|f| f.members.clone())
+            .unwrap_or_default()
+    }
+
+    /// The most R-kvstore requests that were ever being handled at once (since the last
+    /// [`Emulator::reset_peak_in_flight`]).
+    pub fn peak_in_flight(&self) -> usize {
+        self.state().flight.peak()
+    }
+
+    /// Starts counting [`Emulator::peak_in_flight`] afresh.
+    pub fn reset_peak_in_flight(&self) {
+        self.state().flight.reset_peak();
     }
 
     /// The bound address.

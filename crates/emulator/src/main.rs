@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use rkvstore_emulator::EmulatorArgs;
+use rkvstore_emulator::{EmulatorArgs, FleetArgs};
 
 /// A local stand-in for the ApsaraDB for Redis (R-kvstore) API endpoint.
 ///
@@ -15,11 +15,18 @@ use rkvstore_emulator::EmulatorArgs;
 struct Cli {
     #[command(flatten)]
     args: EmulatorArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.args.start() {
+    let started = cli
+        .args
+        .builder()
+        .and_then(|b| cli.fleet.apply(b))
+        .and_then(|b| b.start(&cli.args.listen));
+    match started {
         Ok(emulator) => {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", emulator.url());

@@ -553,6 +553,8 @@ async fn handle(request: hyper::Request<IncomingBody>, state: &Mutex<State>) -> 
     if let Some(file) = download_answer(&parts, state) {
         return file;
     }
+    // Counted until the response is built, for the fleet's peak and its throttling mode.
+    let _in_flight = crate::fleet::enter(state);
     let (answer, request_id) = answer(&parts, body, state);
     respond(answer, &request_id, state)
 }

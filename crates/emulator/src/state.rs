@@ -54,6 +54,10 @@ pub(crate) struct State {
     /// STS, the metadata service and the credentials URI: their configuration and what they
     /// issued.
     pub(crate) sts: crate::sts::StsState,
+    /// The seeded fleet, if any ([`crate::fleet`]).
+    pub(crate) fleet: Option<crate::fleet::Fleet>,
+    /// Requests being handled, counted outside the lock.
+    pub(crate) flight: std::sync::Arc<crate::fleet::Gauge>,
     next_job: u64,
     next_request: u64,
     nonces: HashSet<String>,
@@ -71,6 +75,8 @@ impl State {
             log: VecDeque::new(),
             backup: crate::backups::Store::default(),
             sts: crate::sts::StsState::default(),
+            fleet: None,
+            flight: std::sync::Arc::default(),
             next_job: 100_001,
             next_request: 1,
             nonces: HashSet::new(),

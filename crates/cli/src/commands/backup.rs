@@ -52,8 +52,9 @@ pub fn run(
     if config.output == Output::Table {
         crate::term::line(format_args!("Started backup job {shown} of {instance_id}."));
     }
-    let done = follow(&client, config, instance_id, &ids, &options)?;
-    print(|out| output::jobs(out, config.output, instance_id, &done))
+    follow(&client, config, instance_id, &ids, &options)?;
+    let answer = super::tasks::final_answer(&client, instance_id, &ids)?;
+    print(|out| output::jobs(out, config.output, &answer))
 }
 
 /// The failure of CreateBackup, with a warning when the request may have reached the service:

@@ -1,12 +1,18 @@
 //! `rkvstore call ACTION --Name value …`.
 
-use rkvstore_blocking::core::{percent, validate, Params};
+use std::io::Write;
+
+use rkvstore_blocking::core::response::Document;
+use rkvstore_blocking::core::{actions, percent, validate, Endpoint, Params, RpcRequest};
 use rkvstore_blocking::local_file;
+use serde_json::Value;
 
 use super::{dry_run, print};
-use crate::config::Config;
+use crate::config::{Config, Output};
 use crate::failure::Failure;
 use crate::output;
+use crate::pager::Pager;
+use crate::waiter::Waiter;
 
 /// The most the parameters of a call may take once URL-encoded, all together: they travel in the
 /// request URL, and a URL much longer than this is refused by HTTP libraries and gateways (the
@@ -22,17 +28,136 @@ fn is_read_only(action: &str) -> bool {
         .any(|p| action.starts_with(p))
 }
 
-pub fn run(config: &Config, action: &str, raw: &[String]) -> Result<(), Failure> {
+/// How `call` sends: another product's API, paging, waiting.
+pub struct How<'a> {
+    /// `--product` and `--api-version`.
+    pub product: Option<(&'a str, &'a str)>,
+    /// `--pager`.
+    pub pager: Option<&'a str>,
+    /// `--waiter`.
+    pub waiter: Option<&'a str>,
+}
+
+pub fn run(config: &Config, action: &str, raw: &[String], how: &How<'_>) -> Result<(), Failure> {
     validate::token("Action", action)?;
     let params = parse_params(raw)?;
+    let pager = how.pager.map(Pager::parse).transpose()?;
+    let waiter = how
+        .waiter
+        .map(|w| Waiter::parse(w, config.is_local()))
+        .transpose()?;
+    match how.product {
+        None => {
+            // New actions appear before any list knows them: a warning, then the call.
+            if let Some(unknown) = actions::unknown_action(action) {
+                if !config.quiet {
+                    crate::term::line(format_args!(
+                        "warning: {unknown} (sending anyway: new actions appear)"
+                    ));
+                }
+            }
+        }
+        Some((product, version)) => {
+            validate::token("--product", product)?;
+            validate::token("--api-version", version)?;
+        }
+    }
     let (client, _emulator) = config.connect()?;
-    let request = client.call_request(action, params)?;
+    let request = build_request(config, &client, action, params, how.product)?;
     if config.dry_run {
         return dry_run(&client, &request);
     }
-    let value: rkvstore_blocking::core::response::Document =
-        client.send(&request, is_read_only(action))?;
-    print(|out| output::json(out, &value))
+    let read_only = is_read_only(action);
+    let typed = how.product.is_none();
+    let fetch = |request: &RpcRequest| -> Result<Value, Failure> {
+        let doc: Document = client.send(request, read_only)?;
+        let mut value: Value = serde_json::from_str(&doc.to_ordered_json())
+            .map_err(|e| Failure::Output(std::io::Error::other(e)))?;
+        if typed {
+            crate::typed::restore(action, &doc, &mut value);
+        }
+        Ok(value)
+    };
+    let value = if let Some(pager) = pager {
+        pager.collect(|page| match page {
+            None => fetch(&request),
+            Some((name, value)) => fetch(&with_param(&request, name, &value)?),
+        })?
+    } else if let Some(waiter) = waiter {
+        let quiet = config.quiet;
+        waiter.poll(
+            || fetch(&request),
+            |now| {
+                if !quiet {
+                    let now = rkvstore_blocking::core::escape::controls(now).into_owned();
+                    crate::term::line(format_args!("{}: {now}", waiter.expr()));
+                }
+            },
+        )?
+    } else {
+        fetch(&request)?
+    };
+    print(|out| match config.output {
+        Output::Json => output::json(out, &value),
+        Output::Table => out.write_all(crate::cols::generic_table(&value).as_bytes()),
+    })
+}
+
+/// The request: R-kvstore's through the client, or another product's with its own version
+/// and endpoint.
+fn build_request(
+    config: &Config,
+    client: &rkvstore_blocking::Client,
+    action: &str,
+    params: Params,
+    product: Option<(&str, &str)>,
+) -> Result<RpcRequest, Failure> {
+    let Some((product, version)) = product else {
+        return Ok(client.call_request(action, params)?);
+    };
+    let endpoint = if config.has_endpoint() {
+        client.endpoint().clone()
+    } else {
+        Endpoint::parse(&product_host(product, client.region()))
+            .map_err(|e| Failure::Usage(e.to_string()))?
+    };
+    let mut params = params;
+    if params.get("RegionId").is_none() {
+        if let Some(region) = client.region() {
+            params.insert("RegionId", region)?;
+        }
+    }
+    Ok(
+        RpcRequest::new(endpoint, version.to_owned(), action.to_owned())?
+            .with_format(config.format())
+            .with_params(params),
+    )
+}
+
+/// The host of another product's API: `<product>.<region>.aliyuncs.com`, or the central
+/// `<product>.aliyuncs.com` without a region, the product code in lower case. R-kvstore's own
+/// table of central regions (from its SDK) is not applied to other products, whose tables
+/// differ; every product also answers on its regional host, which is what this picks.
+pub fn product_host(product: &str, region: Option<&str>) -> String {
+    let product = product.to_ascii_lowercase();
+    match region {
+        Some(r) => format!("{product}.{r}.aliyuncs.com"),
+        None => format!("{product}.aliyuncs.com"),
+    }
+}
+
+/// `request` with `name` set to `value` (the next page).
+fn with_param(request: &RpcRequest, name: &str, value: &str) -> Result<RpcRequest, Failure> {
+    let mut params = Params::new();
+    for (k, v) in request.params().iter() {
+        if k != name {
+            params.insert(k.to_owned(), v)?;
+        }
+    }
+    params.insert(name.to_owned(), value)?;
+    let mut next = request.clone();
+    *next.params_mut() = params;
+    Ok(next)
 }
 
 /// `--Name value`, `--Name=value` and `--Name-FILE path`, in order.
@@ -52,9 +177,8 @@ fn parse_params(raw: &[String]) -> Result<Params, Failure> {
         };
         if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
             return Err(Failure::Usage(format!(
-                "--{name} is not an API parameter (they start with a capital letter, like \
-                 --InstanceId); options such as --endpoint go before the command: \
-                 rkvstore --endpoint local call ACTION --Name value"
+                "--{name} is neither an option of rkvstore nor an API parameter (those start \
+                 with a capital letter, like --InstanceId)"
             )));
         }
         let value = match inline {

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod audit;
 mod backup;
 mod backup_policy;
 pub mod backups;
@@ -21,6 +22,9 @@ use crate::failure::Failure;
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Completions { shell } => completions(shell),
+        Command::Version => print(|out| writeln!(out, "rkvstore {}", env!("CARGO_PKG_VERSION"))),
+        Command::Complete { what } => print(|out| crate::completion::candidates(out, &what)),
+        Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Emulator { args } => emulator(&args),
         Command::BackupTasks {
             instance_id,
@@ -43,9 +47,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::BackupPolicy(args) => backup_policy::run(&Config::from_args(&cli.global)?, &args),
         Command::Download(args) => download::run(&Config::from_args(&cli.global)?, &args),
         Command::Restore(args) => restore::run(&Config::from_args(&cli.global)?, &args),
-        Command::Call { action, params } => {
+        Command::Call {
+            action,
+            product,
+            api_version,
+            pager,
+            waiter,
+            params,
+        } => {
             let config = Config::from_args(&cli.global)?;
-            call::run(&config, &action, &params)
+            let how = call::How {
+                product: product.as_deref().zip(api_version.as_deref()),
+                pager: pager.as_deref(),
+                waiter: waiter.as_deref(),
+            };
+            call::run(&config, &action, &params, &how)
         }
     }
 }
@@ -95,12 +111,20 @@ fn print(
     match f(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if crate::term::is_broken_pipe(&e) => Ok(()),
+        // A --cli-query or --output cols= that does not fit the result.
+        Err(e)
+            if e.get_ref()
+                .is_some_and(|i| i.is::<crate::output::QueryError>()) =>
+        {
+            Err(Failure::Usage(
+                e.get_ref().map(ToString::to_string).unwrap_or_default(),
+            ))
+        }
         Err(e) => Err(Failure::Output(e)),
     }
 }
 
 fn completions(shell: ShellArg) -> Result<(), Failure> {
-    use clap::CommandFactory;
     let shell = match shell {
         ShellArg::Bash => clap_complete::Shell::Bash,
         ShellArg::Zsh => clap_complete::Shell::Zsh,
@@ -108,11 +132,30 @@ fn completions(shell: ShellArg) -> Result<(), Failure> {
     };
     // Generated into memory first, because clap_complete panics when its writer fails.
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "rkvstore", &mut script);
-    print(|out| out.write_all(&script))
+    clap_complete::generate(
+        shell,
+        &mut crate::completion::command(),
+        "rkvstore",
+        &mut script,
+    );
+    let script = crate::completion::dynamic(shell, &String::from_utf8_lossy(&script));
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crate::term::line(crate::completion::INSTALL);
+    }
+    print(|out| out.write_all(script.as_bytes()))
 }
 
 fn emulator(args: &rkvstore_emulator::EmulatorArgs) -> Result<(), Failure> {
+    if args.access_key_id == crate::config::DEMO_KEY_ID {
+        // No keys were given (the demo ones are the flags' defaults): say which to use, since
+        // a client must sign with them. They open nothing but this emulator.
+        crate::term::line(format_args!(
+            "no credentials given; accepting the demo ones:\n  \
+             export ALIBABA_CLOUD_ACCESS_KEY_ID={} ALIBABA_CLOUD_ACCESS_KEY_SECRET={}",
+            crate::config::DEMO_KEY_ID,
+            crate::config::DEMO_SECRET
+        ));
+    }
     let emu = args.start().map_err(|e| match e {
         // A flag out of range is a usage error, like any other bad flag.
         rkvstore_emulator::Error::Config(m) => Failure::Usage(m),

@@ -5,6 +5,8 @@ mod create_backup;
 mod describe_backup_tasks;
 mod describe_backups;
 mod describe_instance_attribute;
+mod describe_instances;
+mod describe_regions;
 mod enums;
 mod restore_instance;
 
@@ -20,6 +22,11 @@ pub use describe_backups::{
 pub use describe_instance_attribute::{
     DescribeInstanceAttribute, DescribeInstanceAttributeResponse, InstanceAttribute, NORMAL,
 };
+pub use describe_instances::{
+    DescribeInstances, DescribeInstancesResponse, InstancePager, KvStoreInstance, Tag,
+    MAX_INSTANCE_IDS, MAX_INSTANCE_PAGES, MAX_INSTANCE_PAGE_SIZE,
+};
+pub use describe_regions::{DescribeRegions, DescribeRegionsResponse, KvStoreRegion};
 pub use enums::{BackupStatus, JobMode, TaskAction};
 pub use restore_instance::{RestoreInstance, RestoreInstanceResponse};
 

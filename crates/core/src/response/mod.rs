@@ -151,11 +151,6 @@ impl Document {
         self.get_str("RequestId")
     }
 
-    /// The document as a JSON value (its object keys in `serde_json`'s map order).
-    pub fn as_value(&self) -> &Value {
-        &self.value
-    }
-
     /// The document as pretty-printed JSON.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.value).unwrap_or_default()

@@ -1,0 +1,354 @@
+//! `rkvstore audit` end to end, against a seeded fleet of the emulator over loopback: every
+//! verdict, the exit status, the JSON document field by field, CSV, a failing region and the
+//! throttling mode.
+
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use rkvstore_emulator::{Emulator, FleetSpec, History};
+use serde_json::Value;
+
+const ID: &str = "LTAIaudit";
+const SECRET: &str = "audit-secret-DO-NOT-PRINT";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn fleet(spec: FleetSpec) -> Emulator {
+    Emulator::builder()
+        .access_key(ID, SECRET)
+        .fleet(spec)
+        .start("127.0.0.1:0")
+        .unwrap()
+}
+
+fn run(emu: &Emulator, args: &[&str]) -> Run {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("rkvstore")
+        .unwrap()
+        .env_clear()
+        .env("HOME", home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .arg("--endpoint")
+        .arg(emu.url())
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
+    run
+}
+
+fn json(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}
+
+#[test]
+fn every_verdict_appears_is_right_and_the_exit_status_is_5() {
+    let emu = fleet(FleetSpec::new(40, 7));
+    let r = run(
+        &emu,
+        &[
+            "--region",
+            "cn-hangzhou",
+            "--output",
+            "json",
+            "audit",
+            "--all-regions",
+        ],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("instances are not OK"), "{}", r.stderr);
+    let doc = json(&r);
+    let rows = doc["instances"].as_array().unwrap();
+    assert_eq!(rows.len(), 40);
+    let expected: BTreeMap<String, History> = emu
+        .fleet()
+        .into_iter()
+        .map(|m| (m.instance_id.clone(), m.history))
+        .collect();
+    let mut seen = BTreeMap::new();
+    for row in rows {
+        let id = row["instance_id"].as_str().unwrap();
+        let verdict = row["verdict"].as_str().unwrap();
+        assert_eq!(verdict, expected[id].expected_verdict(), "{row}");
+        *seen.entry(verdict.to_owned()).or_insert(0) += 1;
+    }
+    for v in ["ERROR", "NO-BACKUPS", "STALE", "FAILED", "POLICY-OFF", "OK"] {
+        assert!(seen.contains_key(v), "{v} missing: {seen:?}");
+    }
+    // Worst first.
+    let order = ["ERROR", "NO-BACKUPS", "STALE", "FAILED", "POLICY-OFF", "OK"];
+    let ranks: Vec<usize> = rows
+        .iter()
+        .map(|r| order.iter().position(|v| *v == r["verdict"]).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    // The summary counts each verdict.
+    let summary = &doc["summary"];
+    assert_eq!(summary["instances"], 40);
+    for (v, n) in &seen {
+        assert_eq!(summary[v.as_str()], *n, "{v}");
+    }
+    assert_eq!(doc["all_ok"], false);
+    assert_eq!(doc["region_failures"], Value::Array(Vec::new()));
+
+    // One row field by field: a healthy standard instance with a running job.
+    let member = emu
+        .fleet()
+        .into_iter()
+        .find(|m| m.history == History::Running)
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["instance_id"] == member.instance_id.as_str())
+        .unwrap();
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "region",
+            "instance_id",
+            "instance_name",
+            "architecture",
+            "engine_version",
+            "instance_status",
+            "policy",
+            "last_success",
+            "last_success_age_secs",
+            "latest_status",
+            "backups_in_window",
+            "running_job",
+            "backup_tasks",
+            "verdict",
+            "error"
+        ]
+    );
+    assert_eq!(row["region"], member.region.as_str());
+    assert_eq!(row["instance_name"], member.name.as_str());
+    assert_eq!(row["architecture"], "standard");
+    assert_eq!(row["instance_status"], "Normal");
+    assert_eq!(row["policy"]["days"].as_array().unwrap().len(), 7);
+    assert_eq!(row["policy"]["days"][0], "Monday");
+    assert!(row["policy"]["window"].as_str().unwrap().ends_with(":00Z"));
+    assert!([7, 30].contains(&row["policy"]["retention_days"].as_u64().unwrap()));
+    let age = row["last_success_age_secs"].as_u64().unwrap();
+    assert!((3600 - 5..=20 * 3600 + 60).contains(&age), "{age}");
+    assert!(row["last_success"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(row["latest_status"], "Success");
+    assert_eq!(row["backups_in_window"], 7);
+    assert_eq!(row["running_job"]["status"], "Uploading");
+    assert_eq!(row["running_job"]["progress"], 55);
+    assert_eq!(row["backup_tasks"], "checked");
+    assert_eq!(row["verdict"], "OK");
+    assert_eq!(row["error"], Value::Null);
+
+    // A cluster instance: no DescribeBackupTasks, and the row says why.
+    let cluster = rows
+        .iter()
+        .find(|r| r["architecture"] == "cluster")
+        .unwrap();
+    assert_eq!(
+        cluster["backup_tasks"]["skipped"]["reason"],
+        "DescribeBackupTasks does not support cluster instances"
+    );
+    let cluster_id = cluster["instance_id"].as_str().unwrap();
+    assert!(!emu.requests().iter().any(|q| {
+        q.action.as_deref() == Some("DescribeBackupTasks")
+            && q.instance_id.as_deref() == Some(cluster_id)
+    }));
+
+    // An ERROR row names the action and the API code.
+    let error = rows.iter().find(|r| r["verdict"] == "ERROR").unwrap();
+    assert_eq!(error["error"]["code"], "Forbidden.RAM");
+    assert!(error["error"]["action"]
+        .as_str()
+        .unwrap()
+        .starts_with("DescribeBackup"));
+}
+
+#[test]
+fn all_ok_exits_0_and_the_table_ends_with_the_summary() {
+    let emu = fleet(FleetSpec::new(40, 7));
+    let healthy: Vec<String> = emu
+        .fleet()
+        .into_iter()
+        .filter(|m| m.history.expected_verdict() == "OK")
+        .map(|m| m.instance_id)
+        .collect();
+    let ids = healthy.join(",");
+    let r = run(
+        &emu,
+        &[
+            "--region",
+            "cn-hangzhou,cn-shanghai,cn-beijing",
+            "--output",
+            "table",
+            "audit",
+            "--instance-id",
+            &ids,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[0].starts_with("VERDICT  "), "{}", r.stdout);
+    assert_eq!(lines.len(), healthy.len() + 2, "{}", r.stdout);
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("audited {} instances: {} OK", healthy.len(), healthy.len())
+    );
+    // Not a terminal: no progress bar, nothing at all on stderr.
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn csv_has_a_header_and_rows_on_stdout_and_the_summary_on_stderr() {
+    let emu = fleet(FleetSpec::new(20, 3));
+    let r = run(
+        &emu,
+        &[
+            "--region",
+            "cn-hangzhou",
+            "--output",
+            "csv",
+            "audit",
+            "--all-regions",
+        ],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("verdict,region,instance_id,"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(lines.len(), 21);
+    let columns = lines[0].split(',').count();
+    assert!(lines[1].starts_with("ERROR,"), "{}", lines[1]);
+    assert!(lines[20].starts_with("OK,"), "{}", lines[20]);
+    assert!(lines[20].split(',').count() == columns, "{}", lines[20]);
+    assert!(
+        r.stderr.starts_with("audited 20 instances: 1 ERROR, "),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("audited"));
+}
+
+#[test]
+fn one_region_failing_does_not_stop_the_others() {
+    let emu = fleet(FleetSpec::new(30, 5).failing_region("cn-beijing"));
+    let r = run(
+        &emu,
+        &[
+            "--region",
+            "cn-hangzhou",
+            "--retries",
+            "0",
+            "--output",
+            "json",
+            "audit",
+            "--all-regions",
+        ],
+    );
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let doc = json(&r);
+    let failures = doc["region_failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["region"], "cn-beijing");
+    assert_eq!(failures[0]["error"]["code"], "ServiceUnavailable");
+    let others = emu
+        .fleet()
+        .iter()
+        .filter(|m| m.region != "cn-beijing")
+        .count();
+    let rows = doc["instances"].as_array().unwrap();
+    assert_eq!(rows.len(), others);
+    assert!(rows.iter().all(|r| r["region"] != "cn-beijing"));
+}
+
+#[test]
+fn throttling_mode_slows_down_and_finishes_without_errors() {
+    // Throttled above 3 in flight, asked for 16: the audit must back off, not fail rows.
+    let emu = fleet(
+        FleetSpec::new(60, 11)
+            .throttle_above(3)
+            .latency(Duration::from_millis(5)),
+    );
+    let r = run(
+        &emu,
+        &[
+            "-v",
+            "--region",
+            "cn-hangzhou",
+            "--output",
+            "json",
+            "audit",
+            "--all-regions",
+            "--concurrency",
+            "16",
+        ],
+    );
+    let doc = json(&r);
+    let throttled = emu
+        .requests()
+        .iter()
+        .filter(|q| q.code.as_deref() == Some("Throttling.User"))
+        .count();
+    assert!(throttled > 0, "the test did not throttle");
+    let rows = doc["instances"].as_array().unwrap();
+    assert_eq!(rows.len(), 60);
+    // The fleet's own ERROR instances (Forbidden.RAM) are the only ERROR rows.
+    for row in rows.iter().filter(|r| r["verdict"] == "ERROR") {
+        assert_eq!(row["error"]["code"], "Forbidden.RAM", "{row}");
+    }
+    let expected_errors = emu
+        .fleet()
+        .iter()
+        .filter(|m| m.history.expected_verdict() == "ERROR")
+        .count();
+    assert_eq!(doc["summary"]["ERROR"], expected_errors);
+    assert!(
+        r.stderr.contains("throttled; the audit slows down"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let emu = fleet(FleetSpec::new(1, 1));
+    for (args, says) in [
+        (
+            vec!["audit", "--all-regions", "--max-age", "soon"],
+            "invalid --max-age",
+        ),
+        (
+            vec!["audit", "--all-regions", "--concurrency", "0"],
+            "--concurrency must be 1 to 256",
+        ),
+        (vec!["audit"], "no region to audit"),
+    ] {
+        let r = run(&emu, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+}
