@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rkvstore_core::{
-    Credentials, DescribeBackupTasks, Endpoint, JobMode, SignatureVersion, SigningParams, Timestamp,
+    Credentials, DescribeBackupTasks, Endpoint, JobMode, Params, RpcRequest, SignatureVersion,
+    SigningParams, Timestamp,
 };
 use sha1::Sha1;
+use sha2::{Digest, Sha256};
 
 /// The AccessKey of every benchmark.
 pub const KEY_ID: &str = "LTAI5tBenchmarkKeyId0001";
@@ -134,6 +136,67 @@ pub fn prekeyed(secret: &str) -> Hmac<Sha1> {
         .unwrap_or_else(|_| panic!("HMAC takes any key"))
 }
 
+/// Lower-case hex, the form ACS3 writes hashes in.
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0x0F)]);
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The work no ACS3 signer can avoid, on the same inputs as `sign_v3`: hex SHA-256 of the body,
+/// hex SHA-256 of the canonical request, and hex HMAC-SHA256 (keyed per call, as in
+/// [`hmac_floor`]) of the string to sign.
+pub fn acs3_floor(
+    body: &[u8],
+    canonical_request: &str,
+    string_to_sign: &str,
+    secret: &str,
+) -> (String, String, String) {
+    let body_hash = hex(&Sha256::digest(body));
+    let request_hash = hex(&Sha256::digest(canonical_request.as_bytes()));
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| panic!("HMAC takes any key"));
+    mac.update(string_to_sign.as_bytes());
+    (body_hash, request_hash, hex(&mac.finalize().into_bytes()))
+}
+
+/// [`acs3_floor`] with the HMAC key schedule done once (`keyed` from [`prekeyed_v3`]), as the
+/// signer's credentials keep it: the least any ACS3 signer can do per request.
+pub fn acs3_floor_prekeyed(
+    keyed: &Hmac<Sha256>,
+    body: &[u8],
+    canonical_request: &str,
+    string_to_sign: &str,
+) -> (String, String, String) {
+    let body_hash = hex(&Sha256::digest(body));
+    let request_hash = hex(&Sha256::digest(canonical_request.as_bytes()));
+    let mut mac = keyed.clone();
+    mac.update(string_to_sign.as_bytes());
+    (body_hash, request_hash, hex(&mac.finalize().into_bytes()))
+}
+
+/// The MAC keyed for [`acs3_floor_prekeyed`].
+pub fn prekeyed_v3(secret: &str) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| panic!("HMAC takes any key"))
+}
+
+/// The typed request's parameters set through the generic API, [`Params::insert`], as
+/// `rkvstore call` builds them.
+pub fn generic_request(endpoint: Endpoint) -> Result<RpcRequest, rkvstore_core::ParamError> {
+    let mut params = Params::new();
+    params
+        .insert("InstanceId", "r-bp1zxszhcgatnx")?
+        .insert("RegionId", "cn-hangzhou")?
+        .insert("BackupJobId", "116234567")?
+        .insert("JobMode", "Manual")?;
+    Ok(RpcRequest::new(endpoint, "2015-01-01", "DescribeBackupTasks")?.with_params(params))
+}
+
 /// A DescribeBackupTasks JSON body with `n` jobs.
 pub fn jobs_json(n: usize) -> Vec<u8> {
     let jobs: Vec<String> = (0..n)
@@ -184,6 +247,42 @@ mod tests {
         let sig = query.rsplit_once("&Signature=").unwrap().1;
         let floor = hmac_floor(signed.string_to_sign().as_str(), SECRET);
         assert_eq!(rkvstore_core::percent::encode(&floor), sig);
+    }
+
+    #[test]
+    fn generic_request_signs_like_the_typed_one() {
+        let creds = credentials();
+        let typed = operation().to_request(endpoint()).unwrap();
+        let generic = generic_request(endpoint()).unwrap();
+        for version in [SignatureVersion::V1, SignatureVersion::V3] {
+            let a = sign(&typed, &signing(&creds, version)).unwrap();
+            let b = sign(&generic, &signing(&creds, version)).unwrap();
+            assert_eq!(a.url(), b.url());
+            assert_eq!(
+                a.headers().collect::<Vec<_>>(),
+                b.headers().collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn acs3_floor_computes_the_signature() {
+        let creds = credentials();
+        let req = operation().to_request(endpoint()).unwrap();
+        let signed = sign(&req, &signing(&creds, SignatureVersion::V3)).unwrap();
+        let (body, request, signature) = acs3_floor(
+            signed.body(),
+            signed.canonical().as_str(),
+            signed.string_to_sign().as_str(),
+            SECRET,
+        );
+        assert!(signed.canonical().as_str().ends_with(&body));
+        assert!(signed.string_to_sign().as_str().ends_with(&request));
+        assert!(signed
+            .headers()
+            .get("authorization")
+            .unwrap()
+            .ends_with(&signature));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         None => {
             sh(&mut cargo(&["bench", "-p", "rkvstore-benches"]))?;
             crate::audit_bench::run()?;
+            crate::load_bench::run()?;
         }
         Some("--report") => {}
         Some(other) => return Err(format!("unknown bench option {other:?}; use --report")),
@@ -49,11 +50,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     );
     for path in [
         "sign/sign_v1",
+        "sign/sign_v1_generic",
         "sign/sign_v1_prebuilt",
         "sign/hmac_floor",
         "sign/hmac_floor_prekeyed",
         "sign/naive_baseline",
         "sign/sign_v3",
+        "sign/acs3_floor",
+        "sign/acs3_floor_prekeyed",
         "parse_json/typed/1",
         "parse_json/value_floor/1",
         "parse_json/typed/1000",
@@ -77,6 +81,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     crate::audit_bench::report();
+    crate::load_bench::report();
     let ratio = |a: &str, b: &str| Some(get(a)?.0 / get(b)?.0);
     println!();
     if let (Some(floor), Some(naive)) = (
@@ -96,6 +101,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(r) = ratio("sign/sign_v1", "sign/hmac_floor_prekeyed") {
         println!(
             "sign_v1 / hmac_floor_prekeyed = {r:.2}x  (the floor with its key schedule done once)"
+        );
+    }
+    let verdict = |c: bool| if c { "met" } else { "NOT met" };
+    if let Some(r) = ratio("sign/sign_v3", "sign/acs3_floor") {
+        println!(
+            "sign_v3 / acs3_floor        = {r:.2}x  (target <= 2.0x: {})",
+            verdict(r <= 2.0)
+        );
+    }
+    if let Some(r) = ratio("sign/sign_v3", "sign/acs3_floor_prekeyed") {
+        println!(
+            "sign_v3 / acs3_floor_prekeyed = {r:.2}x  (the floor with its key schedule done once)"
+        );
+    }
+    if let Some(r) = ratio("sign/sign_v1_generic", "sign/sign_v1") {
+        println!(
+            "sign_v1_generic / sign_v1   = {r:.2}x  (target <= 1.10x: {})",
+            verdict(r <= 1.10)
         );
     }
     if let Some(r) = ratio(
@@ -120,7 +143,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &format!("parse_xml/event_floor/{n}"),
         ) {
             println!(
-                "parse_xml typed / event loop, {n:>4} jobs = {r:.2}x  (no target; for orientation)"
+                "parse_xml typed / event loop, {n:>4} jobs = {r:.2}x  (target <= 1.5x: {})",
+                if r <= 1.5 { "met" } else { "NOT met" }
             );
         }
     }

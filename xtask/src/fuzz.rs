@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::{cargo, root, run as sh};
 
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 10] = [
     "parse_json",
     "parse_xml",
     "percent_roundtrip",
@@ -13,6 +13,9 @@ pub const TARGETS: [&str; 7] = [
     "diagnose",
     "parse_backups",
     "download_headers",
+    "parse_sts",
+    "parse_metadata",
+    "parse_external",
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {

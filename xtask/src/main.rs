@@ -13,6 +13,7 @@ mod audit_bench;
 mod bench;
 mod ci;
 mod fuzz;
+mod load_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

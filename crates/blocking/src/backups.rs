@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Instant;
 
 use rkvstore_core::instance_wait::{InstanceNext, InstanceTimedOut, InstanceWait};
-use rkvstore_core::pager::{merge, BackupPager};
+use rkvstore_core::pager::{merge, BackupPager, PagerWarning};
 use rkvstore_core::{
     DescribeBackupPolicy, DescribeBackupPolicyResponse, DescribeBackups, DescribeBackupsResponse,
     DescribeInstanceAttribute, DescribeInstanceAttributeResponse, ModifyBackupPolicy,
@@ -48,19 +48,34 @@ impl Client {
         self.execute(op)
     }
 
-    /// Every page of `op`, merged into one answer (see [`rkvstore_core::pager`]).
+    /// Every page of `op`, merged into one answer with each set once (see
+    /// [`rkvstore_core::pager`]). When the service repeated pages or claimed an implausible
+    /// `TotalCount`, the walk stops and the warning goes to the logger; see
+    /// [`Client::walk_backups`] to have it.
     pub fn describe_all_backups(
         &self,
         op: &DescribeBackups,
     ) -> Result<DescribeBackupsResponse, Error> {
+        let (all, warning) = self.walk_backups(op)?;
+        if let Some(w) = warning {
+            self.log(|| format!("warning: {w}"));
+        }
+        Ok(all)
+    }
+
+    /// Every page of `op`, merged into one answer with each set once, and why the walk stopped
+    /// short of `TotalCount` if it did (the sets gathered are still returned).
+    pub fn walk_backups(
+        &self,
+        op: &DescribeBackups,
+    ) -> Result<(DescribeBackupsResponse, Option<PagerWarning>), Error> {
         let mut pager = BackupPager::new(op.clone());
         let mut pages = Vec::new();
         while let Some(page) = pager.next_operation() {
             let answer = self.describe_backups(&page)?;
-            pager.take(&answer);
-            pages.push(answer);
+            pages.push(pager.take_new(answer));
         }
-        Ok(merge(pages))
+        Ok((merge(pages), pager.warning().cloned()))
     }
 
     /// `DescribeBackupPolicy`.

@@ -244,9 +244,13 @@ impl Builder {
             ua.push(' ');
             ua.push_str(extra);
         }
-        let transport = Transport::new(
+        let timeouts = (
             connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
+        );
+        let transport = Transport::new(
+            timeouts.0,
+            timeouts.1,
             &ua,
             self.max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
@@ -263,6 +267,7 @@ impl Builder {
                 retry: retry.unwrap_or_default(),
                 transport,
                 skew: AtomicI64::new(0),
+                timeouts,
                 logger: self.logger,
             }),
         })

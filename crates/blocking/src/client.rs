@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) transport: Transport,
     /// Seconds to add to this machine's clock, learnt from the service's `Date` header.
     pub(crate) skew: AtomicI64,
+    /// The connect and read timeouts, after the profile's and the defaults.
+    pub(crate) timeouts: (std::time::Duration, std::time::Duration),
     pub(crate) logger: Option<Logger>,
 }
 
@@ -180,7 +182,7 @@ impl Client {
             .max_clock_skew(MAX_CLOCK_SKEW)
     }
 
-    fn log(&self, line: impl FnOnce() -> String) {
+    pub(crate) fn log(&self, line: impl FnOnce() -> String) {
         if let Some(logger) = &self.inner.logger {
             logger(&line());
         }
@@ -243,6 +245,17 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// How long connecting may take (`--connect-timeout`, the profile's, else the default).
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        self.inner.timeouts.0
+    }
+
+    /// How long one read may wait for data (`--read-timeout`, the profile's, else 10 s); a
+    /// download uses it as its idle timeout.
+    pub fn read_timeout(&self) -> std::time::Duration {
+        self.inner.timeouts.1
     }
 
     /// The clock correction in use, in seconds.

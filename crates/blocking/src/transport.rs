@@ -63,8 +63,8 @@ impl Transport {
             .uri(signed.url());
         for (name, value) in signed.headers() {
             // ureq writes Host from the URL, which is the same authority the signature covers.
-            if *name != "host" {
-                builder = builder.header(*name, value.as_str());
+            if name != "host" {
+                builder = builder.header(name, value);
             }
         }
         let request = builder.body(signed.body().to_vec()).map_err(|e| {

@@ -96,3 +96,56 @@ fn a_failed_refresh_keeps_credentials_that_still_work_and_says_so() {
     let err = cache.get().unwrap_err();
     assert!(err.to_string().contains("the service is down"), "{err}");
 }
+
+#[test]
+fn credentials_expired_on_arrival_are_used_and_not_fetched_per_request() {
+    let provider = Arc::new(Counting {
+        calls: AtomicU32::new(0),
+        life: -30,
+        ok: u32::MAX,
+    });
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&lines);
+    let cache = CachedProvider::new(
+        provider.clone(),
+        Some(Arc::new(move |l: &str| {
+            sink.lock().unwrap().push(l.to_owned())
+        })),
+    );
+    for _ in 0..50 {
+        assert_eq!(cache.get().unwrap().access_key_id(), "STS.id1");
+    }
+    assert_eq!(provider.calls.load(Ordering::SeqCst), 1);
+    let log = lines.lock().unwrap().join("\n");
+    assert!(log.contains("expired 30 s ago"), "{log}");
+}
+
+#[cfg(unix)]
+#[test]
+fn external_output_without_expiration_is_fetched_again_after_a_while() {
+    use rkvstore_blocking::credentials::ExternalProvider;
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("runs");
+    let path = dir.path().join("creds");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nn=$(wc -l < '{}' | tr -d ' ')\n\
+             echo '{{\"mode\":\"StsToken\",\"access_key_id\":\"STS.run'$n'\",\
+             \"access_key_secret\":\"s\",\"sts_token\":\"t\"}}'\n",
+            count.display(),
+            count.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let provider =
+        ExternalProvider::new(path.display().to_string()).reuse_for(Duration::from_secs(1));
+    let cache = CachedProvider::new(Arc::new(provider), None);
+    assert_eq!(cache.get().unwrap().access_key_id(), "STS.run1");
+    assert_eq!(cache.get().unwrap().access_key_id(), "STS.run1");
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(cache.get().unwrap().access_key_id(), "STS.run2");
+}

@@ -60,14 +60,10 @@ pub struct Cli {
 /// Options for every command.
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Profile in ~/.aliyun/config.json (or section of ~/.alibabacloud/credentials).
-    #[arg(
-        long,
-        global = true,
-        help_heading = GLOBAL,
-        env = "ALIBABA_CLOUD_PROFILE",
-        value_name = "NAME"
-    )]
+    /// Use this profile of ~/.aliyun/config.json (or section of ~/.alibabacloud/credentials)
+    /// and nothing else. ALIBABA_CLOUD_PROFILE only picks the profile the credentials chain
+    /// reads after the environment's keys.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Region ID, such as cn-hangzhou.
@@ -106,7 +102,8 @@ pub struct Global {
     pub format: Format,
 
     /// Output: json, table, or aliyun's `cols=A,B [rows=PATH] [num=true]` (a table of those
-    /// fields of the rows PATH selects); table on a terminal, json otherwise.
+    /// fields of the rows PATH selects; `cols=name:0,id:1` for rows that are lists), and csv
+    /// for `audit`; table on a terminal, json otherwise (`call` prints json unless told).
     #[arg(long, short = 'o', global = true, help_heading = GLOBAL, value_name = "json|table|cols=A,B")]
     pub output: Option<String>,
 
@@ -127,7 +124,8 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
 
-    /// Seconds to wait for an answer [default: the profile's read_timeout, else 10].
+    /// Seconds to wait for an answer, and for each read of a file `download` streams
+    /// [default: the profile's read_timeout, else 10].
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     pub read_timeout: Option<f64>,
 
@@ -211,7 +209,8 @@ pub enum Command {
         api_version: Option<String>,
         /// Merge every page: `path=LIST,PageNumber=…,PageSize=…,TotalCount=…` or
         /// `NextToken=…` (aliyun syntax; each part optional, defaults are the usual names, and
-        /// the list defaults to the first list in the answer).
+        /// the list defaults to the first list in the answer). Prints the merged list under
+        /// its path, as aliyun does: `{"Backups":{"Backup":[…]}}`.
         #[arg(long, value_name = "path=LIST,…", conflicts_with = "waiter")]
         pager: Option<String>,
         /// Poll until a JMESPath expression equals a value: `expr=PATH,to=VALUE[,timeout=S]
@@ -244,17 +243,11 @@ pub enum Command {
     },
     /// Print the version.
     Version,
-    /// Candidates for the completion scripts: profiles, regions, actions or instances.
-    #[command(name = "__complete", hide = true)]
-    Complete {
-        /// What to list.
-        what: String,
-    },
 }
 
 /// The commands that send no request and print no JSON (and the emulator, which has flags of
 /// its own): the global options do not apply to them, so their help leaves them out.
-const WITHOUT_GLOBALS: &[&str] = &["completions", "version", "emulator", "__complete"];
+const WITHOUT_GLOBALS: &[&str] = &["completions", "version", "emulator"];
 
 /// The command line's definition: [`Cli`], with the help of the commands the global options do
 /// not apply to left without them, and the emulator's keys defaulting to demo ones.
@@ -277,6 +270,7 @@ pub fn command() -> clap::Command {
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
     let argv = crate::raw_args::normalize(std::env::args_os().collect());
+    crate::completion::hidden_command(&argv);
     own_help(&argv);
     let matches = command().get_matches_from(argv);
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
@@ -286,11 +280,19 @@ pub fn parse() -> Cli {
 /// adds the global options to it (which happens when the whole command is built), then exit.
 fn own_help(argv: &[std::ffi::OsString]) {
     let words: Vec<&str> = argv.iter().skip(1).filter_map(|a| a.to_str()).collect();
-    let Some(at) = words.iter().position(|w| !w.starts_with('-')) else {
+    let Some(mut at) = words.iter().position(|w| !w.starts_with('-')) else {
         return;
     };
+    // `rkvstore help completions` is `rkvstore completions --help`.
+    let by_help = words[at] == "help"
+        && words
+            .get(at + 1)
+            .is_some_and(|w| WITHOUT_GLOBALS.contains(w));
+    if by_help {
+        at += 1;
+    }
     if !WITHOUT_GLOBALS.contains(&words[at])
-        || !words[at + 1..].iter().any(|w| *w == "--help" || *w == "-h")
+        || !(by_help || words[at + 1..].iter().any(|w| *w == "--help" || *w == "-h"))
     {
         return;
     }
@@ -298,7 +300,7 @@ fn own_help(argv: &[std::ffi::OsString]) {
         return;
     };
     let mut sub = sub.bin_name(format!("rkvstore {}", words[at]));
-    let help = if words.contains(&"--help") {
+    let help = if by_help || words.contains(&"--help") {
         sub.render_long_help()
     } else {
         sub.render_help()
@@ -312,7 +314,8 @@ fn own_help(argv: &[std::ffi::OsString]) {
 
 #[derive(Args, Debug, Clone, Copy)]
 pub struct WaitArgs {
-    /// Poll until every job is Finished.
+    /// Poll until done: every job Finished (backup, backup-tasks), or the instance Normal
+    /// again (restore).
     #[arg(long)]
     pub wait: bool,
     /// Seconds between polls, at least 0.5 except against a local emulator [default: 5, or 0.5

@@ -12,7 +12,8 @@ pub struct BackupsArgs {
     /// Instance ID, such as r-bp1zxszhcgatnx.
     #[arg(long, value_name = "ID")]
     pub instance_id: String,
-    /// How far back to look: a number of days (7d), hours (12h) or minutes (30m) [default: 7d].
+    /// How far back to look: a number of days (7d), hours (12h) or minutes (30m) [default: 7d;
+    /// with --backup-id, the 731 days retention can keep a set].
     #[arg(long, value_name = "AGE", conflicts_with_all = ["start", "end"])]
     pub since: Option<String>,
     /// Start of the window, UTC, yyyy-MM-ddTHH:mmZ (with --end).

@@ -17,25 +17,33 @@ use crate::query::Query;
 pub struct Cols {
     names: Vec<String>,
     cells: Vec<Query>,
+    /// `cols=name:0,id:1`: the array index of each column, for rows that are arrays.
+    indexes: Option<Vec<usize>>,
     rows: Option<Query>,
     num: bool,
 }
 
-/// `key=value` fields separated by spaces, or by commas before the next `key=` (so that
-/// `cols=A,B` keeps its comma and `path=X,PageSize=Y` splits).
-pub fn fields(text: &str) -> Vec<(String, String)> {
+/// Separates the shell words of a field flag once [`crate::raw_args`] has joined them into
+/// one value: a NUL, which no command-line argument can hold.
+pub const WORD_SEPARATOR: char = '\0';
+
+/// The `key=value` fields of a field flag, aliyun style: each shell word is one field, split at
+/// its first `=`, its value taken as it is (spaces and all). As an extension, a word may hold
+/// several fields separated by a comma before one of the flag's own `keys`, so that
+/// `cols=A,B` keeps its comma and `path=X,PageSize=Y` splits. A word without `=` continues the
+/// value before it (`cols=A, B`), or is the value of the nameless field (`--pager LIST[]`).
+pub fn fields(text: &str, keys: &[&str]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for word in text.split_whitespace() {
-        for part in split_before_keys(word) {
+    for word in text.split(WORD_SEPARATOR).filter(|w| !w.is_empty()) {
+        for part in split_before_keys(word, keys) {
             match part.split_once('=') {
-                Some((k, v)) => out.push((k.to_owned(), v.to_owned())),
-                // A word without `=` continues the value before it (`cols=A, B`).
-                None => match out.last_mut() {
+                Some((k, v)) if is_key(k) => out.push((k.to_owned(), v.to_owned())),
+                _ => match out.last_mut() {
                     Some((_, v)) => {
                         v.push(',');
                         v.push_str(part.trim_start_matches(','));
                     }
-                    None => out.push((part.to_owned(), String::new())),
+                    None => out.push((String::new(), part.to_owned())),
                 },
             }
         }
@@ -43,15 +51,17 @@ pub fn fields(text: &str) -> Vec<(String, String)> {
     out
 }
 
-fn split_before_keys(word: &str) -> Vec<&str> {
+fn is_key(k: &str) -> bool {
+    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn split_before_keys<'a>(word: &'a str, keys: &[&str]) -> Vec<&'a str> {
     let mut parts = Vec::new();
     let mut start = 0;
     for (i, _) in word.match_indices(',') {
         let next = &word[i + 1..];
-        let key_like = next.split_once('=').is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        if key_like {
+        let known = next.split_once('=').is_some_and(|(k, _)| keys.contains(&k));
+        if known {
             parts.push(&word[start..i]);
             start = i + 1;
         }
@@ -60,10 +70,19 @@ fn split_before_keys(word: &str) -> Vec<&str> {
     parts
 }
 
+/// aliyun's `UnquoteString`: `"A,B"` is `A,B` (for a shell that passed the quotes through).
+fn unquote(s: &str) -> &str {
+    if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
+        &s[1..s.len() - 1]
+    } else {
+        s
+    }
+}
+
 impl Cols {
     /// Parses the value of `--output` when it is `cols=…`; `None` when it is not.
     pub fn parse(text: &str) -> Option<Result<Self, Failure>> {
-        let fields = fields(text);
+        let fields = fields(text, &["cols", "rows", "num"]);
         fields.iter().any(|(k, _)| k == "cols").then(|| {
             let mut names = Vec::new();
             let mut rows = None;
@@ -71,7 +90,7 @@ impl Cols {
             for (k, v) in &fields {
                 match k.as_str() {
                     "cols" => {
-                        names = v
+                        names = unquote(v)
                             .split(',')
                             .map(|c| c.trim().to_owned())
                             .filter(|c| !c.is_empty())
@@ -92,13 +111,35 @@ impl Cols {
                         .into(),
                 ));
             }
-            let cells = names
+            // aliyun's `name:0` columns index rows that are arrays; parsed as JMESPath only
+            // when they are not all of that form.
+            let indexes: Option<Vec<usize>> = names
                 .iter()
-                .map(|n| Query::parse("--output cols", n))
-                .collect::<Result<_, _>>()?;
+                .map(|n| {
+                    let (_, i) = n.split_once(':')?;
+                    (!i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| i.parse().ok())
+                        .flatten()
+                })
+                .collect();
+            let cells = match indexes {
+                Some(_) => Vec::new(),
+                None => names
+                    .iter()
+                    .map(|n| Query::parse("--output cols", n))
+                    .collect::<Result<_, _>>()?,
+            };
+            if indexes.is_some() {
+                for n in &mut names {
+                    if let Some((name, _)) = n.split_once(':') {
+                        *n = name.to_owned();
+                    }
+                }
+            }
             Ok(Cols {
                 names,
                 cells,
+                indexes,
                 rows,
                 num,
             })
@@ -128,13 +169,35 @@ impl Cols {
             header.insert(0, "Num".into());
         }
         let mut table = vec![header];
+        let arrays = rows.first().is_some_and(Value::is_array);
+        if arrays && self.indexes.is_none() {
+            return Err(Failure::Usage(format!(
+                "--output rows= selects lists, so each column must be NAME:INDEX, such as \
+                 cols={}",
+                self.names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| format!("{n}:{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )));
+        }
         for (i, row) in rows.iter().enumerate() {
             let mut line = Vec::new();
             if self.num {
                 line.push(i.to_string());
             }
-            for cell in &self.cells {
-                line.push(text(&cell.apply(row).unwrap_or(Value::Null)));
+            match &self.indexes {
+                Some(indexes) => {
+                    for &at in indexes {
+                        line.push(text(row.get(at).unwrap_or(&Value::Null)));
+                    }
+                }
+                None => {
+                    for cell in &self.cells {
+                        line.push(text(&cell.apply(row).unwrap_or(Value::Null)));
+                    }
+                }
             }
             table.push(line);
         }
@@ -243,8 +306,9 @@ mod tests {
 
     #[test]
     fn fields_split_like_aliyun() {
+        let keys = ["cols", "rows", "num", "path", "PageSize"];
         assert_eq!(
-            fields("cols=A,B rows=Items.Item[] num=true"),
+            fields("cols=A,B\0rows=Items.Item[]\0num=true", &keys),
             [
                 ("cols".into(), "A,B".into()),
                 ("rows".into(), "Items.Item[]".into()),
@@ -252,7 +316,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            fields("path=Backups.Backup,PageSize=PageSize"),
+            fields("path=Backups.Backup,PageSize=PageSize", &keys),
             [
                 ("path".into(), "Backups.Backup".into()),
                 ("PageSize".into(), "PageSize".into())
@@ -264,7 +328,7 @@ mod tests {
     fn cols_render_an_aliyun_table() {
         let doc = json!({"Jobs": [{"ID": 1, "Mode": "Manual", "Zone": {"Id": "a"}},
                                   {"ID": 22, "Mode": "Automated\u{1b}[2J"}]});
-        let cols = Cols::parse("cols=ID,Mode,Zone.Id rows=Jobs num=true")
+        let cols = Cols::parse("cols=ID,Mode,Zone.Id\0rows=Jobs\0num=true")
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -276,14 +340,42 @@ mod tests {
         );
         assert!(Cols::parse("json").is_none());
         assert_eq!(
-            Cols::parse("cols= rows=x")
+            Cols::parse("cols=\0rows=x")
                 .unwrap()
                 .unwrap_err()
                 .exit_code(),
             2
         );
-        let scalar = Cols::parse("cols=A rows=Jobs[0].ID").unwrap().unwrap();
+        let scalar = Cols::parse("cols=A\0rows=Jobs[0].ID").unwrap().unwrap();
         assert_eq!(scalar.render(&doc).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn words_keep_their_spaces_and_array_rows_take_indexes() {
+        assert_eq!(
+            fields("expr=A | [0].B\0to=Normal Later", &["expr", "to"]),
+            [
+                ("expr".into(), "A | [0].B".into()),
+                ("to".into(), "Normal Later".into())
+            ]
+        );
+        let doc = json!({"I": {"K": [{"Id": "r-1", "Name": "a b", "Arch": "cluster"},
+                                     {"Id": "r-2", "Name": "c", "Arch": "standard"}]}});
+        let cols = Cols::parse("cols=Id\0rows=I.K[?Arch == 'cluster']")
+            .unwrap()
+            .unwrap();
+        assert_eq!(cols.render(&doc).unwrap(), "Id\n--\nr-1\n");
+        let cols = Cols::parse("cols=id:0,name:1\0rows=I.K[].[Id,Name]")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            cols.render(&doc).unwrap(),
+            "id  | name\n--  | ----\nr-1 | a b\nr-2 | c\n"
+        );
+        let quoted = Cols::parse("cols=\"Id,Name\"\0rows=I.K").unwrap().unwrap();
+        assert_eq!(quoted.names, ["Id", "Name"]);
+        let unindexed = Cols::parse("cols=Id\0rows=I.K[].[Id]").unwrap().unwrap();
+        assert_eq!(unindexed.render(&doc).unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -39,19 +39,50 @@ pub fn command() -> clap::Command {
         })
 }
 
+/// Lists bash profile candidates one a line, shell-quoted, so that a name with spaces
+/// completes as one word.
+const BASH_PROFILES: &str = r#"
+__rkvstore_profiles() {
+    local name
+    while IFS= read -r name; do
+        if [[ "$name" == "$1"* ]]; then
+            printf '%q\n' "$name"
+        fi
+    done < <(rkvstore __complete profiles 2>/dev/null)
+}
+"#;
+
 /// `script` with the profile marker replaced by a call to `rkvstore __complete profiles`, in
-/// the syntax of `shell`.
+/// the syntax of `shell`, one name a line (names may hold spaces).
 pub fn dynamic(shell: clap_complete::Shell, script: &str) -> String {
     let ask = "rkvstore __complete profiles 2>/dev/null";
     match shell {
-        clap_complete::Shell::Bash => script.replace(PROFILES, &format!("$({ask})")),
+        clap_complete::Shell::Bash => {
+            let generated = format!(r#"COMPREPLY=($(compgen -W "{PROFILES}" -- "${{cur}}"))"#);
+            let ours = r#"local IFS=$'\n'; COMPREPLY=($(__rkvstore_profiles "${cur}"))"#;
+            format!("{BASH_PROFILES}{}", script.replace(&generated, ours))
+        }
         clap_complete::Shell::Zsh => script.replace(
             &format!("({PROFILES})"),
-            &format!("{{compadd -- $({ask})}}"),
+            &format!("{{compadd -- ${{(f)\"$({ask})\"}}}}"),
         ),
+        // fish splits a command's output at line breaks only, and quotes what it inserts.
         clap_complete::Shell::Fish => script.replace(PROFILES, &format!("({ask})")),
         _ => script.to_owned(),
     }
+}
+
+/// `rkvstore __complete WHAT`, which the completion scripts run: handled before the command line
+/// is parsed, so that it is no subcommand the scripts would offer.
+pub fn hidden_command(argv: &[std::ffi::OsString]) {
+    if argv.get(1).is_none_or(|w| w != "__complete") {
+        return;
+    }
+    let what = argv.get(2).and_then(|w| w.to_str()).unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    // A completion must never print an error into the command line: failures are silent.
+    let _ = candidates(&mut out, what).and_then(|()| out.flush());
+    std::process::exit(0);
 }
 
 /// `rkvstore __complete WHAT`: one candidate a line. Nothing (and success) when there is
@@ -79,7 +110,8 @@ pub fn candidates(out: &mut impl Write, what: &str) -> std::io::Result<()> {
 }
 
 /// The profile names of the aliyun CLI's `~/.aliyun/config.json`; none when it cannot be
-/// read. Names with characters a shell would split or interpret are left out.
+/// read. Names with control characters (a line break would make two) are left out; the
+/// scripts quote the rest, spaces included.
 fn profiles() -> Vec<String> {
     let Some(home) = std::env::var_os("HOME") else {
         return Vec::new();
@@ -96,11 +128,7 @@ fn profiles() -> Vec<String> {
         .map(|list| {
             list.iter()
                 .filter_map(|p| p.get("name")?.as_str())
-                .filter(|n| {
-                    !n.is_empty()
-                        && n.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-                })
+                .filter(|n| !n.trim().is_empty() && !n.chars().any(char::is_control))
                 .map(str::to_owned)
                 .collect()
         })

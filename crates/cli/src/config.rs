@@ -37,6 +37,8 @@ enum Target {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub output: Output,
+    /// `--output` or `--json` was given (else `output` is the terminal's default).
+    pub output_given: bool,
     pub dry_run: bool,
     pub verbose: bool,
     /// `--quiet`: no progress, notices or warnings.
@@ -106,6 +108,7 @@ impl Config {
         };
         Ok(Config {
             output,
+            output_given: g.output.is_some() || g.json,
             dry_run: g.dry_run,
             verbose: g.verbose,
             quiet: g.quiet,
@@ -272,6 +275,36 @@ impl Config {
             ));
         }
         Ok((client, emulator))
+    }
+
+    /// [`Config::connect`], but to the central `host` when neither an endpoint nor a region is
+    /// configured anywhere (flags, environment, profile), where `connect` would ask for a
+    /// region: `call DescribeRegions` needs none, as with the aliyun CLI.
+    pub fn connect_or_central(&self, host: &str) -> Result<(Client, Option<Emulator>), Failure> {
+        if self.target != Target::Resolved || self.region.is_some() || self.region_configured()? {
+            return self.connect();
+        }
+        let mut central = self.clone();
+        central.target = Target::Explicit(
+            host.to_owned(),
+            Endpoint::parse(host).map_err(|e| Failure::Usage(e.to_string()))?,
+        );
+        central.connect()
+    }
+
+    /// A region or an endpoint is set in the environment or the profile.
+    fn region_configured(&self) -> Result<bool, Failure> {
+        if credentials::region_from_env(&ProcessEnv).is_some()
+            || std::env::var_os("ALIBABA_CLOUD_ENDPOINT").is_some()
+        {
+            return Ok(true);
+        }
+        match credentials::resolve(&ProcessEnv, None, self.profile.as_deref()) {
+            Ok(r) => Ok(r.region.is_some() || r.settings.endpoint.is_some()),
+            // No credentials: no profile to hold a region either (and a dry run goes on with
+            // the placeholder key); any other problem is reported by `connect`.
+            Err(_) => Ok(false),
+        }
     }
 
     /// `true` when the credentials chain finds nothing configured at all.

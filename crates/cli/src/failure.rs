@@ -69,10 +69,17 @@ impl Failure {
     /// shown with its control characters escaped, so that it cannot drive the terminal.
     pub fn render(&self) -> String {
         match self {
-            Failure::Usage(m) | Failure::Config(m) | Failure::Exit { message: m, .. } => {
-                format!("error: {}\n", controls(m))
-            }
+            // A usage error may quote a parser's message of several lines (a JMESPath error
+            // points at the column on a line of its own): each line escaped, the breaks kept.
+            Failure::Usage(m) => format!("error: {}\n", lines(m)),
+            Failure::Exit { message: m, .. } => format!("error: {}\n", controls(m)),
+            // Our own messages, such as the list of places credentials were looked for, keep
+            // their lines.
+            Failure::Config(m) => format!("error: {}\n", lines(m)),
             Failure::Output(e) => format!("error: cannot write the output: {e}\n"),
+            Failure::Client(e @ Error::Credentials(_)) => {
+                format!("error: {}\n", lines(&Report(e).to_string()))
+            }
             Failure::Client(e) => match e.api() {
                 Some(api) => render_api(api, e),
                 // The whole chain: "gave up after 3 attempts: timed out: …".
@@ -83,6 +90,15 @@ impl Failure {
             }
         }
     }
+}
+
+/// A message of our own, shown line by line: the control characters inside each line are
+/// escaped, the line breaks kept.
+fn lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| controls(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn render_api(api: &ApiError, whole: &Error) -> String {

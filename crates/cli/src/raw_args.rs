@@ -64,7 +64,8 @@ fn is_field(word: &str) -> bool {
     }
 }
 
-/// `--output cols=A rows=B` becomes `--output=cols=A rows=B`; a bare `--pager` becomes
+/// `--output cols=A rows=B` becomes `--output=cols=A\0rows=B` (the words kept apart by a NUL,
+/// which no argument can hold); a bare `--pager` becomes
 /// `--pager=` (every field at its default).
 fn join_fields(argv: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
@@ -113,7 +114,9 @@ fn join_fields(argv: Vec<OsString>) -> Vec<OsString> {
             // Left for clap to report the missing value.
             out.push(OsString::from(flag));
         } else {
-            out.push(OsString::from(format!("{flag}={}", words.join(" "))));
+            // Each word stays whole, spaces and all: aliyun takes every word as one field.
+            let sep = crate::cols::WORD_SEPARATOR.to_string();
+            out.push(OsString::from(format!("{flag}={}", words.join(&sep))));
         }
     }
     out
@@ -197,14 +200,18 @@ mod tests {
     use super::*;
 
     fn norm(args: &str) -> String {
+        norm_words(&args.split(' ').collect::<Vec<_>>())
+    }
+
+    fn norm_words(args: &[&str]) -> String {
         let argv = std::iter::once("rkvstore")
-            .chain(args.split(' '))
+            .chain(args.iter().copied())
             .map(OsString::from)
             .collect();
         let out: Vec<String> = normalize(argv)
             .into_iter()
             .skip(1)
-            .map(|a| a.into_string().unwrap())
+            .map(|a| a.into_string().unwrap().replace('\0', " "))
             .collect();
         out.join(" | ")
     }
@@ -218,6 +225,26 @@ mod tests {
         assert_eq!(norm("-o json backup-tasks"), "--output=json | backup-tasks");
         assert_eq!(norm("--output=table backups"), "--output=table | backups");
         assert_eq!(norm("call X --pager"), "call | --pager= | X");
+    }
+
+    #[test]
+    fn words_with_spaces_stay_whole() {
+        let argv = [
+            "rkvstore",
+            "call",
+            "X",
+            "--waiter",
+            "expr=A | [0].B",
+            "to=Normal Later",
+        ]
+        .map(OsString::from)
+        .to_vec();
+        let out = normalize(argv);
+        assert_eq!(out[2], "--waiter=expr=A | [0].B\0to=Normal Later");
+        assert_eq!(
+            norm_words(&["--output", "cols=Id", "rows=I[?A == 'x']", "backups"]),
+            "--output=cols=Id rows=I[?A == 'x'] | backups"
+        );
     }
 
     #[test]

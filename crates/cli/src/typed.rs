@@ -10,7 +10,8 @@
 use rkvstore_blocking::core::response::Document;
 use rkvstore_blocking::core::{
     CreateBackupResponse, DescribeBackupPolicyResponse, DescribeBackupTasksResponse,
-    DescribeBackupsResponse, DescribeInstanceAttributeResponse, RestoreInstanceResponse,
+    DescribeBackupsResponse, DescribeInstanceAttributeResponse, DescribeInstancesResponse,
+    DescribeRegionsResponse, ModifyBackupPolicyResponse, RestoreInstanceResponse,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,6 +24,9 @@ pub fn restore(action: &str, doc: &Document, value: &mut Value) {
         "DescribeBackups" => model::<DescribeBackupsResponse>(doc),
         "DescribeBackupPolicy" => model::<DescribeBackupPolicyResponse>(doc),
         "DescribeInstanceAttribute" => model::<DescribeInstanceAttributeResponse>(doc),
+        "DescribeInstances" => model::<DescribeInstancesResponse>(doc),
+        "DescribeRegions" => model::<DescribeRegionsResponse>(doc),
+        "ModifyBackupPolicy" => model::<ModifyBackupPolicyResponse>(doc),
         "CreateBackup" => model::<CreateBackupResponse>(doc),
         "RestoreInstance" => model::<RestoreInstanceResponse>(doc),
         _ => None,
@@ -61,18 +65,41 @@ fn merge(generic: &mut Value, model: &Value) {
             }
         }
         (g @ Value::Object(_), Value::Array(m)) => {
-            // A lone item of a list, when it looks like the model's items (a model may also
-            // flatten a wrapper such as `Backups.Backup` into a list, which must stay as is).
-            let Some(item) = m.first().and_then(Value::as_object) else {
+            // A lone item of a list, when it looks like the model's items.
+            if alike(g, m) {
+                let mut one = g.take();
+                if let Some(first) = m.first() {
+                    merge(&mut one, first);
+                }
+                *g = Value::Array(vec![one]);
+                return;
+            }
+            // The model flattens a wrapper such as `Backups.Backup` into a list: the list is
+            // the wrapper's one field (`{"Backup": …}`), which takes the model's list shape.
+            let Some(map) = g.as_object_mut() else {
                 return;
             };
-            let alike = g
-                .as_object()
-                .is_some_and(|o| o.keys().any(|k| item.contains_key(k)));
-            if alike {
-                let mut one = g.take();
-                merge(&mut one, &m[0]);
-                *g = Value::Array(vec![one]);
+            if map.len() != 1 {
+                return;
+            }
+            let Some(inner) = map.values_mut().next() else {
+                return;
+            };
+            match inner {
+                Value::String(s) if s.is_empty() => *inner = Value::Array(Vec::new()),
+                Value::Array(items) => {
+                    for (gv, mv) in items.iter_mut().zip(m) {
+                        merge(gv, mv);
+                    }
+                }
+                one @ Value::Object(_) if alike(one, m) => {
+                    let mut item = one.take();
+                    if let Some(first) = m.first() {
+                        merge(&mut item, first);
+                    }
+                    *one = Value::Array(vec![item]);
+                }
+                _ => {}
             }
         }
         (g @ Value::String(_), m @ (Value::Number(_) | Value::Bool(_))) => {
@@ -85,6 +112,16 @@ fn merge(generic: &mut Value, model: &Value) {
         }
         _ => {}
     }
+}
+
+/// `generic` (an object) looks like an item of the model's list `m`: they share a field.
+fn alike(generic: &Value, m: &[Value]) -> bool {
+    let Some(item) = m.first().and_then(Value::as_object) else {
+        return false;
+    };
+    generic
+        .as_object()
+        .is_some_and(|o| o.keys().any(|k| item.contains_key(k)))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub struct Waiter {
 impl Waiter {
     pub fn parse(text: &str, local: bool) -> Result<Self, Failure> {
         let (mut expr, mut to, mut timeout, mut interval) = (None, None, 180.0, 5.0);
-        for (k, v) in fields(text) {
+        for (k, v) in fields(text, &["expr", "to", "timeout", "interval"]) {
             match k.as_str() {
                 "expr" => expr = Some(v),
                 "to" => to = Some(v),
@@ -134,7 +134,7 @@ mod tests {
             .unwrap();
         assert_eq!(done["Instances"][0]["Status"], "Normal");
         assert_eq!(seen, ["Restoring", "Normal"]);
-        let w = Waiter::parse("expr=Count to=3 timeout=1 interval=0.5", true).unwrap();
+        let w = Waiter::parse("expr=Count\0to=3\0timeout=1\0interval=0.5", true).unwrap();
         let e = w.poll(|| Ok(json!({"Count": 2})), |_| {}).unwrap_err();
         assert_eq!(e.exit_code(), 4);
         assert!(

@@ -3,11 +3,16 @@
 
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
+mod support {
+    pub mod hostile;
+}
+
 use std::time::Duration;
 
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
 use serde_json::Value;
+use support::hostile::{Hostile, Reply};
 
 const ID: &str = "LTAIhabits";
 const SECRET: &str = "habits-secret-DO-NOT-PRINT";
@@ -255,6 +260,346 @@ fn one_json_shape_whatever_the_wire_format_the_wait_or_the_command() {
     assert!(
         reference.contains(r#""BackupJobs":[{"BackupJobID":100001,"#),
         "{reference}"
+    );
+}
+
+/// `v` with every text emptied and every number zero: the names, order, types and lists.
+fn skeleton(v: &Value) -> Value {
+    match v {
+        Value::String(_) => Value::String(String::new()),
+        Value::Number(_) => Value::from(0),
+        Value::Array(items) => Value::Array(items.iter().map(skeleton).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), skeleton(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn call_format_xml_gives_the_json_shape_for_every_typed_action() {
+    let emu = emulator(Pace::PerPoll(1));
+    let home = tempfile::tempdir().unwrap();
+    // A restore leaves the instance busy: each format restores on an emulator of its own.
+    let (for_json, for_xml) = (emulator(Pace::PerPoll(1)), emulator(Pace::PerPoll(1)));
+    let call = |format: &str, args: &[&str]| {
+        let target = match (args[0], format) {
+            ("RestoreInstance", "json") => &for_json,
+            ("RestoreInstance", _) => &for_xml,
+            _ => &emu,
+        };
+        let r = ok(cmd(target, home.path())
+            .args(["--format", format, "call"])
+            .args(args));
+        json(&r.stdout)
+    };
+    let window = [
+        "--StartTime",
+        "2020-01-01T00:00Z",
+        "--EndTime",
+        "2099-01-01T00:00Z",
+    ];
+    let backups: Vec<&str> = [&["DescribeBackups", "--InstanceId", "r-cli"][..], &window].concat();
+    let backup_id = call("json", &backups)["Backups"]["Backup"][0]["BackupId"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let restore = [
+        "RestoreInstance",
+        "--InstanceId",
+        "r-cli",
+        "--BackupId",
+        backup_id.as_str(),
+    ];
+    let cases: Vec<Vec<&str>> = vec![
+        backups.clone(),
+        vec!["DescribeInstanceAttribute", "--InstanceId", "r-cli"],
+        vec!["DescribeInstances"],
+        vec!["DescribeInstances", "--InstanceIds", "r-none"],
+        vec!["DescribeRegions"],
+        vec!["DescribeBackupPolicy", "--InstanceId", "r-cli"],
+        vec!["DescribeBackupTasks", "--InstanceId", "r-cli"],
+        vec![
+            "ModifyBackupPolicy",
+            "--InstanceId",
+            "r-cli",
+            "--PreferredBackupTime",
+            "01:00Z-02:00Z",
+            "--PreferredBackupPeriod",
+            "Monday,Friday",
+        ],
+        vec!["CreateBackup", "--InstanceId", "r-cli"],
+        restore.to_vec(),
+    ];
+    let mut seen = std::collections::BTreeMap::new();
+    for args in &cases {
+        let j = call("json", args);
+        let x = call("xml", args);
+        assert_eq!(
+            shape(&skeleton(&x)),
+            shape(&skeleton(&j)),
+            "{args:?}:\njson {j}\nxml  {x}"
+        );
+        seen.insert(args.join(" "), x);
+    }
+    let b = &seen[&backups.join(" ")]["Backups"]["Backup"][0];
+    assert!(b["BackupId"].is_u64() && b["BackupSize"].is_u64(), "{b}");
+    assert!(b["BackupJobID"].is_u64(), "{b}");
+    let a = &seen["DescribeInstanceAttribute --InstanceId r-cli"];
+    assert!(a["Instances"]["DBInstanceAttribute"].is_array(), "{a}");
+    let i = &seen["DescribeInstances"];
+    assert!(i["Instances"]["KVStoreInstance"].is_array(), "{i}");
+    for n in ["PageNumber", "PageSize", "TotalCount"] {
+        assert!(i[n].is_u64(), "{n}: {i}");
+    }
+    let none = &seen["DescribeInstances --InstanceIds r-none"];
+    assert_eq!(
+        none["Instances"]["KVStoreInstance"],
+        serde_json::json!([]),
+        "{none}"
+    );
+    let r = &seen["DescribeRegions"];
+    assert!(r["RegionIds"]["KVStoreRegion"].is_array(), "{r}");
+}
+
+#[test]
+fn field_values_keep_their_spaces_and_errors_their_lines() {
+    let emu = emulator(Pace::PerPoll(1));
+    let home = tempfile::tempdir().unwrap();
+    let r = ok(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstanceAttribute",
+        "--InstanceId",
+        "r-cli",
+        "--waiter",
+        "expr=Instances.DBInstanceAttribute | [0].InstanceStatus",
+        "to=Normal",
+        "interval=2",
+        "--cli-query",
+        "Instances.DBInstanceAttribute[0].InstanceStatus",
+    ]));
+    assert_eq!(r.stdout, "Normal\n");
+    // A `to=` value with a space is one value: it never matches "Normal", so it times out.
+    let r = run(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstanceAttribute",
+        "--InstanceId",
+        "r-cli",
+        "--waiter",
+        "expr=Instances.DBInstanceAttribute[0].InstanceStatus",
+        "to=Normal again",
+        "timeout=1",
+        "interval=2",
+    ]));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains(r#"not "Normal again""#), "{}", r.stderr);
+    let r = ok(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstances",
+        "--output",
+        "cols=InstanceId",
+        "rows=Instances.KVStoreInstance[?ArchitectureType == 'standard']",
+    ]));
+    assert_eq!(r.stdout, "InstanceId\n----------\nr-cli\n");
+    // A JMESPath error points at the column on a line of its own: real line breaks.
+    let r = run(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstances",
+        "--waiter",
+        "expr=Instances.KVStoreInstance[",
+        "to=x",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains("\\n"), "{}", r.stderr);
+    assert!(r.stderr.lines().count() >= 3, "{}", r.stderr);
+    assert!(r.stderr.lines().any(|l| l.trim() == "^"), "{}", r.stderr);
+}
+
+#[test]
+fn output_cols_take_array_indexes_and_quoted_lists() {
+    let emu = emulator(Pace::PerPoll(1));
+    let home = tempfile::tempdir().unwrap();
+    let r = ok(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstances",
+        "--output",
+        "cols=id:0,name:1",
+        "rows=Instances.KVStoreInstance[].[InstanceId,InstanceName]",
+    ]));
+    assert_eq!(r.stdout, "id    | name\n--    | ----\nr-cli | r-cli\n");
+    let r = ok(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstances",
+        "--output",
+        "cols=\"InstanceId,ZoneId\"",
+        "rows=Instances.KVStoreInstance",
+    ]));
+    assert!(
+        r.stdout.starts_with("InstanceId | ZoneId\n"),
+        "{}",
+        r.stdout
+    );
+    let r = run(cmd(&emu, home.path()).args([
+        "call",
+        "DescribeInstances",
+        "--output",
+        "cols=id,name",
+        "rows=Instances.KVStoreInstance[].[InstanceId,InstanceName]",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cols=id:0,name:1"), "{}", r.stderr);
+}
+
+/// A DescribeInstances page for the scripted server.
+fn instances_page(ids: &[&str], extra: &str) -> Reply {
+    let items: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"InstanceId":"{id}"}}"#))
+        .collect();
+    Reply::new(
+        200,
+        format!(
+            r#"{{"RequestId":"R",{extra}"Instances":{{"KVStoreInstance":[{}]}}}}"#,
+            items.join(",")
+        ),
+    )
+}
+
+#[test]
+fn a_bare_pager_follows_next_tokens_and_returns_the_collection() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Hostile::start(vec![
+        instances_page(&["r-1", "r-2"], r#""NextToken":"tok2","MaxResults":2,"#),
+        instances_page(&["r-3"], r#""NextToken":"","MaxResults":2,"#),
+    ]);
+    let r = ok(bare(home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .args([
+            "--endpoint",
+            &server.url(),
+            "call",
+            "DescribeInstances",
+            "--pager",
+        ]));
+    assert_eq!(
+        shape(&json(&r.stdout)),
+        r#"{"Instances":{"KVStoreInstance":[{"InstanceId":"r-1"},{"InstanceId":"r-2"},{"InstanceId":"r-3"}]}}"#
+    );
+    let asked = server.requests();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(asked[1].contains("NextToken=tok2"), "{}", asked[1]);
+    // A server that ignores PageNumber: the repeated page is not merged again.
+    let server = Hostile::start(vec![instances_page(
+        &["r-1", "r-2"],
+        r#""PageNumber":1,"PageSize":2,"TotalCount":6,"#,
+    )]);
+    let r = ok(bare(home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .args([
+            "--endpoint",
+            &server.url(),
+            "call",
+            "DescribeInstances",
+            "--pager",
+        ]));
+    assert_eq!(
+        shape(&json(&r.stdout)),
+        r#"{"Instances":{"KVStoreInstance":[{"InstanceId":"r-1"},{"InstanceId":"r-2"}]}}"#
+    );
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn call_without_a_region_uses_the_central_host() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, host) in [
+        (
+            &[
+                "call",
+                "--product",
+                "Ecs",
+                "--api-version",
+                "2014-05-26",
+                "DescribeRegions",
+            ][..],
+            "https://ecs.aliyuncs.com/",
+        ),
+        (
+            &["call", "DescribeRegions"][..],
+            "https://r-kvstore.aliyuncs.com/",
+        ),
+    ] {
+        let r = ok(bare(home.path()).args(args).arg("--dry-run"));
+        assert!(r.stdout.contains(host), "{args:?}: {}", r.stdout);
+        assert!(!r.stdout.contains("RegionId="), "{}", r.stdout);
+    }
+    // Other commands still need a region.
+    let r = run(bare(home.path()).args(["--dry-run", "backup-tasks", "--instance-id", "r-x"]));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn help_of_a_command_without_globals_and_completion_without_the_hidden_command() {
+    let home = tempfile::tempdir().unwrap();
+    for sub in ["completions", "version"] {
+        let h = ok(bare(home.path()).args(["help", sub])).stdout;
+        assert!(
+            !h.contains("--retries") && !h.contains("Global options") && !h.contains("--region"),
+            "help {sub}:\n{h}"
+        );
+        assert!(h.contains(&format!("rkvstore {sub}")), "{h}");
+    }
+    let h = ok(bare(home.path()).arg("--help")).stdout;
+    assert!(h.contains("csv") && h.contains("audit"), "{h}");
+    // `__complete` still answers, but no script offers it as a command.
+    std::fs::create_dir_all(home.path().join(".aliyun")).unwrap();
+    std::fs::write(
+        home.path().join(".aliyun/config.json"),
+        r#"{"profiles":[{"name":"my team","mode":"AK"},{"name":"ops","mode":"AK"},{"name":"bad\nname"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        ok(bare(home.path()).args(["__complete", "profiles"])).stdout,
+        "my team\nops\n"
+    );
+    for shell in ["bash", "fish", "zsh"] {
+        let s = ok(bare(home.path()).args(["completions", shell])).stdout;
+        let offered = s
+            .lines()
+            .filter(|l| l.contains("__complete") && !l.contains("__complete profiles"))
+            .collect::<Vec<_>>();
+        assert!(offered.is_empty(), "{shell}: {offered:?}");
+    }
+    // bash completes the profile with a space as one quoted word.
+    let script = ok(bare(home.path()).args(["completions", "bash"])).stdout;
+    let path = home.path().join("rkvstore.bash");
+    std::fs::write(&path, script).unwrap();
+    let bin_dir = assert_cmd::cargo::cargo_bin("rkvstore")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(rkvstore --profile my); COMP_CWORD=2; \
+             _rkvstore rkvstore my --profile; printf '<%s>\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        ))
+        .env("HOME", home.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text,
+        "<my\\ team>\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -687,4 +1032,35 @@ fn term_dumb_gets_one_line_per_change() {
         "{s}"
     );
     assert!(s.contains("EXIT=0"), "{s}");
+}
+
+#[test]
+fn call_prints_json_on_a_terminal_unless_a_table_is_asked_for() {
+    let emu = emulator(Pace::PerPoll(1));
+    let home = tempfile::tempdir().unwrap();
+    for (name, extra, json_expected) in [("json", "", true), ("table", "--output table", false)] {
+        let command = format!(
+            "env -i HOME={} TERM=xterm-256color ALIBABA_CLOUD_ACCESS_KEY_ID={ID} \
+             ALIBABA_CLOUD_ACCESS_KEY_SECRET={SECRET} {} --endpoint {} call CreateBackup \
+             --InstanceId r-cli {extra}; echo EXIT=$?; sleep 30",
+            home.path().display(),
+            assert_cmd::cargo::cargo_bin("rkvstore").display(),
+            emu.url()
+        );
+        let Some(t) = tmux(&format!("call{name}"), 100, &command) else {
+            return;
+        };
+        let screen = t.wait_for("EXIT=");
+        assert!(screen.contains("EXIT=0"), "{screen}");
+        assert_eq!(
+            screen.contains("\"BackupJobID\": "),
+            json_expected,
+            "{name}:\n{screen}"
+        );
+        assert_eq!(
+            screen.contains("Field "),
+            !json_expected,
+            "{name}:\n{screen}"
+        );
+    }
 }

@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, FleetSpec, History};
+use support::hostile::{Hostile, Reply};
+
+mod support {
+    pub mod hostile;
+}
 use serde_json::Value;
 
 const ID: &str = "LTAIaudit";
@@ -128,9 +133,13 @@ fn every_verdict_appears_is_right_and_the_exit_status_is_5() {
             "region",
             "instance_id",
             "instance_name",
+            "zone",
             "architecture",
             "engine_version",
             "instance_status",
+            "capacity_mb",
+            "network_type",
+            "tags",
             "policy",
             "last_success",
             "last_success_age_secs",
@@ -157,7 +166,25 @@ fn every_verdict_appears_is_right_and_the_exit_status_is_5() {
     assert_eq!(row["backups_in_window"], 7);
     assert_eq!(row["running_job"]["status"], "Uploading");
     assert_eq!(row["running_job"]["progress"], 55);
-    assert_eq!(row["backup_tasks"], "checked");
+    assert_eq!(
+        row["backup_tasks"],
+        serde_json::json!({"status": "checked", "reason": null})
+    );
+    assert!(
+        row["zone"]
+            .as_str()
+            .unwrap()
+            .starts_with(member.region.as_str()),
+        "{row}"
+    );
+    assert!(row["capacity_mb"].as_u64().unwrap() > 0, "{row}");
+    assert!(row["network_type"].is_string(), "{row}");
+    assert!(row["tags"].is_object(), "{row}");
+    // Every row's backup_tasks has the one shape.
+    for r in rows {
+        let t = r["backup_tasks"].as_object().unwrap();
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["status", "reason"], "{r}");
+    }
     assert_eq!(row["verdict"], "OK");
     assert_eq!(row["error"], Value::Null);
 
@@ -166,8 +193,9 @@ fn every_verdict_appears_is_right_and_the_exit_status_is_5() {
         .iter()
         .find(|r| r["architecture"] == "cluster")
         .unwrap();
+    assert_eq!(cluster["backup_tasks"]["status"], "skipped");
     assert_eq!(
-        cluster["backup_tasks"]["skipped"]["reason"],
+        cluster["backup_tasks"]["reason"],
         "DescribeBackupTasks does not support cluster instances"
     );
     let cluster_id = cluster["instance_id"].as_str().unwrap();
@@ -346,9 +374,168 @@ fn bad_flags_are_usage_errors() {
             "--concurrency must be 1 to 256",
         ),
         (vec!["audit"], "no region to audit"),
+        (
+            vec![
+                "--output",
+                "csv",
+                "--cli-query",
+                "instances[0]",
+                "audit",
+                "--all-regions",
+            ],
+            "--cli-query applies to JSON, not to --output csv",
+        ),
     ] {
         let r = run(&emu, &args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
     }
+}
+
+/// A tmux session of `width` columns running `command`; `None` (the test skipped) without tmux.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, width: u16, command: &str) -> Option<Tmux> {
+        if std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipping: tmux is not installed (apt-get install -y tmux)");
+            return None;
+        }
+        let socket = format!("rkvstore-audit-{name}-{}", std::process::id());
+        let status = std::process::Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x"])
+            .arg(width.to_string())
+            .args(["-y", "12", "-e", "TERM=xterm-256color", command])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Some(Tmux { socket })
+    }
+
+    fn screen(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{needle:?} never appeared:\n{}", self.screen());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn the_progress_bar_fits_the_terminal_at_40_and_120_columns() {
+    let mut spec = FleetSpec::new(12, 3);
+    spec.latency = Duration::from_millis(150);
+    let emu = fleet(spec);
+    let home = tempfile::tempdir().unwrap();
+    for width in [120u16, 40] {
+        let command = format!(
+            "env -i HOME={} TERM=xterm-256color ALIBABA_CLOUD_ACCESS_KEY_ID={ID} \
+             ALIBABA_CLOUD_ACCESS_KEY_SECRET={SECRET} {} --endpoint {} --region cn-hangzhou \
+             --output json audit --all-regions --concurrency 1 > /dev/null; echo EXIT=$?; \
+             sleep 30",
+            home.path().display(),
+            assert_cmd::cargo::cargo_bin("rkvstore").display(),
+            emu.url()
+        );
+        let Some(t) = Tmux::start(&format!("bar{width}"), width, &command) else {
+            return;
+        };
+        let screen = t.wait_for("/12 ");
+        let bar: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            bar.len(),
+            1,
+            "one line, unwrapped, at {width} columns:\n{screen}"
+        );
+        assert!(bar[0].chars().count() <= usize::from(width), "{screen}");
+        assert!(bar[0].contains("err"), "{screen}");
+        eprintln!("--- {width} columns ---\n{screen}");
+        let end = t.wait_for("EXIT=");
+        assert!(end.contains("EXIT=5"), "{end}");
+    }
+}
+
+#[test]
+fn a_window_of_failed_backups_only_is_failed_not_no_backups() {
+    // A scripted server: one cluster instance (no DescribeBackupTasks), its policy, and a
+    // look-back window whose only backup failed an hour ago.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let at = rkvstore_blocking::core::Timestamp::from_unix(now as i64 - 3600).to_string();
+    let server = Hostile::start(vec![
+        Reply::new(
+            200,
+            r#"{"RequestId":"R1","TotalCount":1,"PageNumber":1,"PageSize":30,"Instances":{"KVStoreInstance":[{"InstanceId":"r-failing","InstanceName":"f","RegionId":"cn-hangzhou","ZoneId":"cn-hangzhou-h","ArchitectureType":"cluster","EngineVersion":"7.0","InstanceStatus":"Normal","Capacity":2048,"NetworkType":"VPC","Tags":{"Tag":[{"Key":"team","Value":"cache"}]}}]}}"#,
+        ),
+        Reply::new(
+            200,
+            r#"{"RequestId":"R2","PreferredBackupTime":"02:00Z-03:00Z","PreferredBackupPeriod":"Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday","BackupRetentionPeriod":"7"}"#,
+        ),
+        Reply::new(
+            200,
+            format!(
+                r#"{{"RequestId":"R3","TotalCount":1,"PageNumber":1,"PageSize":100,"Backups":{{"Backup":[{{"BackupId":1,"BackupStatus":"Failed","BackupStartTime":"{at}","BackupEndTime":"{at}"}}]}}}}"#
+            ),
+        ),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("rkvstore")
+        .unwrap()
+        .env_clear()
+        .env("HOME", home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .args(["--endpoint", &server.url(), "--region", "cn-hangzhou"])
+        .args([
+            "--output",
+            "json",
+            "--retries",
+            "0",
+            "audit",
+            "--concurrency",
+            "1",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(5));
+    let row = &doc["instances"][0];
+    assert_eq!(row["verdict"], "FAILED", "{row}");
+    assert_eq!(row["latest_status"], "Failed", "{row}");
+    assert_eq!(row["zone"], "cn-hangzhou-h");
+    assert_eq!(row["capacity_mb"], 2048);
+    assert_eq!(row["network_type"], "VPC");
+    assert_eq!(row["tags"], serde_json::json!({"team": "cache"}));
+    assert_eq!(row["backup_tasks"]["status"], "skipped");
+    assert_eq!(server.hits(), 3);
 }

@@ -769,3 +769,403 @@ impl Hostile {
         format!("http://{}", self.addr)
     }
 }
+
+// ---- Regressions found in review ----
+
+#[cfg(unix)]
+#[test]
+fn secrets_in_answers_that_do_not_parse_are_never_shown() {
+    let s = setup();
+    // JSON followed by a log line is not JSON, and the excerpt must not show the secret.
+    let noisy = script(
+        s.home.path(),
+        "noisy",
+        &format!(
+            r#"echo '{{"mode":"StsToken","access_key_id":"{ID}","access_key_secret":"{SECRET}","sts_token":"{CANNED_TOKEN}"}}'; echo 'INFO fetched'"#
+        ),
+    );
+    s.profiles(&format!(
+        r#"{{"name":"main","mode":"External","process_command":"{noisy}"}}"#
+    ));
+    let r = tasks(&s);
+    fails_with(&r, &["not JSON", "***", "mode External"]);
+
+    // A URI that cannot become a request is shown without its user info or query.
+    let mut c = s.cmd();
+    c.env(
+        "ALIBABA_CLOUD_CREDENTIALS_URI",
+        "http://user:PASSWORDSECRET@127.0.0.1:1/ bad?token=TOKENSECRET",
+    )
+    .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+    .args(["backup-tasks", "--instance-id", "r-cred"]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("mode CredentialsURI"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("PASSWORDSECRET") && !r.stderr.contains("TOKENSECRET"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn alibaba_cloud_profile_only_picks_the_profile_the_chain_reads() {
+    let s = setup();
+    // The environment's keys come first; the variable names a profile that does not exist.
+    let mut c = s.cmd();
+    c.env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .env("ALIBABA_CLOUD_PROFILE", "prod")
+        .args(["backup-tasks", "--instance-id", "r-cred"]);
+    let r = run(&mut c);
+    ok(&r);
+    assert!(
+        r.stderr
+            .contains("AK (environment variables ALIBABA_CLOUD_*)"),
+        "{}",
+        r.stderr
+    );
+
+    // Without keys in the environment, it picks the profile.
+    s.profiles(&format!(
+        r#"{{"name":"main","mode":"AK","access_key_id":"LTAInobody","access_key_secret":"x"}},{}"#,
+        ak_profile("prod")
+    ));
+    let mut c = s.cmd();
+    c.env("ALIBABA_CLOUD_PROFILE", "prod")
+        .args(["backup-tasks", "--instance-id", "r-cred"]);
+    let r = run(&mut c);
+    ok(&r);
+    assert!(r.stderr.contains("profile prod of"), "{}", r.stderr);
+
+    // The flag still means that profile and nothing else.
+    let mut c = s.cmd();
+    c.env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .args([
+            "--profile",
+            "nosuch",
+            "backup-tasks",
+            "--instance-id",
+            "r-cred",
+        ]);
+    fails_with(&run(&mut c), &["no profile named \"nosuch\""]);
+}
+
+#[cfg(unix)]
+#[test]
+fn profiles_without_a_mode_are_recognised_from_their_fields() {
+    let s = setup();
+    let token_file = s.path("oidc-token");
+    std::fs::write(&token_file, OIDC_TOKEN).unwrap();
+    let creds = script(
+        s.home.path(),
+        "creds",
+        &format!(r#"echo '{{"access_key_id":"{ID}","access_key_secret":"{SECRET}"}}'"#),
+    );
+    s.profiles(&format!(
+        r#"{},
+           {{"name":"ak","access_key_id":"{ID}","access_key_secret":"{SECRET}"}},
+           {{"name":"sts","access_key_id":"STS.canned","access_key_secret":"{SECRET}","sts_token":"{CANNED_TOKEN}"}},
+           {{"name":"role","access_key_id":"{ID}","access_key_secret":"{SECRET}","ram_role_arn":"{ROLE}"}},
+           {{"name":"ecs","ram_role_name":"ecs-backup-role"}},
+           {{"name":"ext","process_command":"{creds}"}},
+           {{"name":"oidc","ram_role_arn":"{ROLE}","oidc_provider_arn":"{OIDC_PROVIDER}","oidc_token_file":"{token_file}"}},
+           {{"name":"sso","cloud_sso_sign_in_url":"https://signin-cn-shanghai.alibabacloudsso.com/x/login"}},
+           {{"name":"keypair","private_key":"k","key_pair_name":"p"}},
+           {{"name":"empty","region_id":"cn-hangzhou"}}"#,
+        ak_profile("main")
+    ));
+    let with = |profile: &str| {
+        let mut c = s.cmd();
+        c.env(
+            "ALIBABA_CLOUD_ECS_METADATA_ENDPOINT",
+            s.emu.metadata_endpoint(),
+        )
+        .args([
+            "--profile",
+            profile,
+            "backup-tasks",
+            "--instance-id",
+            "r-cred",
+        ]);
+        run(&mut c)
+    };
+    for (profile, via) in [
+        ("ak", "via AK (profile ak of"),
+        ("sts", "via StsToken (profile sts of"),
+        (
+            "role",
+            "via RamRoleArn acs:ram::1234567890123456:role/backup-operator (profile role",
+        ),
+        ("ecs", "via EcsRamRole ecs-backup-role (profile ecs of"),
+        ("ext", "via External (profile ext of"),
+        ("oidc", "via OIDC"),
+    ] {
+        let r = with(profile);
+        ok(&r);
+        assert!(
+            r.stderr.contains(via),
+            "{profile}: {via:?} not in\n{}",
+            r.stderr
+        );
+    }
+    fails_with(&with("sso"), &["uses mode CloudSSO", "browser sign-in"]);
+    fails_with(&with("keypair"), &["uses mode RsaKeyPair", "deprecated"]);
+    fails_with(
+        &with("empty"),
+        &["has no mode", "aliyun configure --profile empty"],
+    );
+}
+
+#[test]
+fn configuration_mistakes_are_named_before_anything_is_sent() {
+    let s = setup();
+    let role = |extra: &str| {
+        format!(
+            r#"{{"name":"main","mode":"RamRoleArn","access_key_id":"{ID}","access_key_secret":"{SECRET}",
+                "ram_role_arn":"{ROLE}"{extra}}}"#
+        )
+    };
+    for (extra, field) in [
+        (r#","expired_seconds":100"#, "expired_seconds"),
+        (r#","expired_seconds":50000"#, "expired_seconds"),
+        (r#","expired_seconds":"an hour""#, "expired_seconds"),
+        (r#","ram_session_name":"x""#, "ram_session_name"),
+        (r#","ram_session_name":"has spaces""#, "ram_session_name"),
+    ] {
+        s.profiles(&role(extra));
+        let r = tasks(&s);
+        fails_with(
+            &r,
+            &[
+                &format!("fix the profile's {field}"),
+                "nothing was sent to STS",
+            ],
+        );
+    }
+    s.profiles(&format!(
+        r#"{{"name":"main","mode":"RamRoleArn","access_key_id":"{ID}","access_key_secret":"{SECRET}",
+            "ram_role_arn":"arn:aws:iam::123456789012:role/backup"}}"#
+    ));
+    fails_with(&tasks(&s), &["fix the profile's ram_role_arn", "RoleArn"]);
+
+    // The same from the environment, for OIDC.
+    let token_file = s.path("oidc-token");
+    std::fs::write(&token_file, OIDC_TOKEN).unwrap();
+    let mut c = s.cmd();
+    c.env("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::123:role")
+        .env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER)
+        .env("ALIBABA_CLOUD_OIDC_TOKEN_FILE", &token_file)
+        .args(["backup-tasks", "--instance-id", "r-cred"]);
+    fails_with(&run(&mut c), &["fix the variable ALIBABA_CLOUD_ROLE_ARN"]);
+    assert!(
+        s.emu.requests().is_empty(),
+        "something was sent: {:?}",
+        s.emu.requests()
+    );
+}
+
+#[test]
+fn no_credentials_found_lists_each_place_on_its_own_line() {
+    let s = setup();
+    let r = tasks(&s);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(!r.stderr.contains("\\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("Looked in:\n  1. "), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("  7. ALIBABA_CLOUD_CREDENTIALS_URI: not set")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn unusable_profiles_are_skipped_as_the_official_chain_does_and_named_if_nothing_works() {
+    let s = setup();
+    // A CloudSSO current profile: the credentials file's default section is used instead.
+    s.profiles(r#"{"name":"main","mode":"CloudSSO"}"#);
+    let ini = s.home.path().join(".alibabacloud");
+    std::fs::create_dir_all(&ini).unwrap();
+    std::fs::write(
+        ini.join("credentials"),
+        format!(
+            "[default]\ntype = access_key\naccess_key_id = {ID}\naccess_key_secret = {SECRET}\n"
+        ),
+    )
+    .unwrap();
+    let r = tasks(&s);
+    ok(&r);
+    assert!(r.stderr.contains("section [default]"), "{}", r.stderr);
+
+    // Nothing else: the error names the unusable profile, and a file that is not JSON.
+    std::fs::remove_file(ini.join("credentials")).unwrap();
+    fails_with(
+        &tasks(&s),
+        &["no Alibaba Cloud credentials found", "uses mode CloudSSO"],
+    );
+    std::fs::write(s.home.path().join(".aliyun/config.json"), "{ not json").unwrap();
+    fails_with(
+        &tasks(&s),
+        &["no Alibaba Cloud credentials found", "not valid JSON"],
+    );
+}
+
+#[test]
+fn an_oidc_profile_takes_what_it_lacks_from_the_environment() {
+    let s = setup();
+    let token_file = s.path("oidc-token");
+    std::fs::write(&token_file, OIDC_TOKEN).unwrap();
+    s.profiles(&format!(
+        r#"{{"name":"main","mode":"OIDC","ram_role_arn":"{ROLE}"}}"#
+    ));
+    let mut c = s.cmd();
+    c.env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER)
+        .env("ALIBABA_CLOUD_OIDC_TOKEN_FILE", &token_file)
+        .args(["backup-tasks", "--instance-id", "r-cred"]);
+    let r = run(&mut c);
+    ok(&r);
+    assert!(r.stderr.contains("profile main of"), "{}", r.stderr);
+}
+
+#[test]
+fn the_credentials_uri_is_tried_when_the_instance_role_fails() {
+    let s = setup();
+    let html = Hostile::html();
+    let mut c = s.cmd();
+    c.env_remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+        .env("ALIBABA_CLOUD_ECS_METADATA_ENDPOINT", html.url(&s.emu))
+        .env("ALIBABA_CLOUD_CREDENTIALS_URI", s.emu.credentials_uri())
+        .args(["backup-tasks", "--instance-id", "r-cred"]);
+    let r = run(&mut c);
+    ok(&r);
+    assert!(r.stderr.contains("supplied STS."), "{}", r.stderr);
+}
+
+#[test]
+fn ecs_falls_back_to_imdsv1_when_requests_with_the_token_fail() {
+    let emu = Emulator::builder()
+        .access_key(ID, SECRET)
+        .ecs_role("ecs-backup-role")
+        .imds_tokens_refused(true)
+        .instance("r-cred")
+        .seed_job("r-cred", JobSeed::finished_automated())
+        .start("127.0.0.1:0")
+        .unwrap();
+    let s = Setup::with(emu);
+    let r = run(ecs_cmd(&s).args(["backup-tasks", "--instance-id", "r-cred"]));
+    ok(&r);
+    let statuses: Vec<u16> = s.emu.requests().iter().map(|r| r.status).collect();
+    assert!(statuses.contains(&401), "{statuses:?}");
+    let mut c = ecs_cmd(&s);
+    c.env("ALIBABA_CLOUD_IMDSV1_DISABLED", "true").args([
+        "backup-tasks",
+        "--instance-id",
+        "r-cred",
+    ]);
+    fails_with(&run(&mut c), &["mode EcsRamRole", "401"]);
+}
+
+#[test]
+fn bearer_token_profiles_say_what_to_use_instead() {
+    let s = setup();
+    s.profiles(r#"{"name":"main","mode":"BearerToken","bearer_token":"x"}"#);
+    let r = run(s.cmd().args([
+        "--profile",
+        "main",
+        "backup-tasks",
+        "--instance-id",
+        "r-cred",
+    ]));
+    fails_with(
+        &r,
+        &["uses mode BearerToken", "use an AccessKey pair (mode AK)"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn process_command_is_split_like_the_aliyun_cli_and_reads_our_stdin() {
+    let s = setup();
+    let dir = s.home.path().join("my tools");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The command asks for a code on its standard input, as an MFA prompt would.
+    let path = script(
+        &dir,
+        "creds",
+        &format!(
+            r#"read code; [ "$code" = "123456" ] || {{ echo "no code: $code" >&2; exit 9; }}
+[ "$1" = 'a\b' ] || {{ echo "bad argument: $1" >&2; exit 8; }}
+echo '{{"access_key_id":"{ID}","access_key_secret":"{SECRET}"}}'"#
+        ),
+    );
+    // Inside double quotes a backslash before an ordinary character is kept.
+    let command = format!(r#""{path}" "a\b""#);
+    let profile =
+        serde_json::json!({"name": "main", "mode": "External", "process_command": command});
+    s.profiles(&profile.to_string());
+    let r = run(s
+        .cmd()
+        .args(["backup-tasks", "--instance-id", "r-cred"])
+        .write_stdin("123456\n"));
+    ok(&r);
+}
+
+/// Starts a loopback "STS" that keeps every request it gets (line, headers and body) and
+/// answers each with an STS error.
+fn recording_sts() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sink = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut text = String::new();
+            let mut length = 0usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line.trim() != "" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                text.push_str(&line);
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            text.push_str(&String::from_utf8_lossy(&body));
+            sink.lock().unwrap().push(text);
+            let answer = r#"{"RequestId":"r","Code":"NoPermission","Message":"recorded"}"#;
+            let mut s = stream;
+            let _ = write!(
+                s,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[test]
+fn role_profiles_take_the_external_id_and_session_name_from_the_environment() {
+    let s = setup();
+    let (sts, seen) = recording_sts();
+    s.profiles(&format!(
+        r#"{{"name":"main","mode":"RamRoleArn","access_key_id":"{ID}","access_key_secret":"{SECRET}",
+            "ram_role_arn":"{ROLE}"}}"#
+    ));
+    let mut c = s.cmd();
+    c.env("ALIBABA_CLOUD_STS_ENDPOINT", &sts)
+        .env("ALIBABA_CLOUD_EXTERNAL_ID", "ext-4242")
+        .env("ALIBABA_CLOUD_ROLE_SESSION_NAME", "from-env-session")
+        .args(["backup-tasks", "--instance-id", "r-cred"]);
+    fails_with(&run(&mut c), &["NoPermission", "recorded"]);
+    let seen = seen.lock().unwrap().join("\n");
+    assert!(seen.contains("ExternalId=ext-4242"), "{seen}");
+    assert!(seen.contains("RoleSessionName=from-env-session"), "{seen}");
+}

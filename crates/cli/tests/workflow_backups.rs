@@ -630,3 +630,387 @@ fn restore_is_never_sent_twice() {
         assert_eq!(env.emu.restoring(INSTANCE), Some(id), "it ran, once");
     }
 }
+
+// Regression tests: a stalled download, a lying pager, the restore hint, the emulator's flags
+// and an old backup set by ID.
+
+#[path = "support/hostile.rs"]
+mod hostile;
+use hostile::{Hostile, Reply};
+
+/// `rkvstore --endpoint URL …` against a scripted server, with only the test key.
+fn hostile_cmd(home: &std::path::Path, endpoint: &str) -> Command {
+    let mut c = Command::cargo_bin("rkvstore").unwrap();
+    c.env_clear()
+        .env("HOME", home)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .arg("--endpoint")
+        .arg(endpoint)
+        .timeout(Duration::from_secs(60));
+    c
+}
+
+fn output(c: &mut Command) -> Run {
+    let out = c.output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
+    run
+}
+
+/// A DescribeBackups page holding sets `ids`, claiming `total`.
+fn backups_page(ids: std::ops::Range<u64>, total: u64, url: &str) -> Reply {
+    let sets: Vec<Value> = ids
+        .map(|id| {
+            serde_json::json!({
+                "BackupId": id,
+                "BackupStatus": "Success",
+                "BackupStartTime": "2026-11-28T02:00:00Z",
+                "BackupEndTime": "2026-11-28T02:05:00Z",
+                "BackupMethod": "Physical",
+                "BackupType": "FullBackup",
+                "BackupSize": 100_000,
+                "BackupDownloadURL": format!("{url}/r-flow/hins_{id}.rdb?Expires=4102444800&OSSAccessKeyId=k&Signature=s"),
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "RequestId": "R-HOSTILE",
+        "TotalCount": total,
+        "PageNumber": 1,
+        "PageSize": 300,
+        "Backups": { "Backup": sets },
+    });
+    Reply::new(200, body.to_string())
+}
+
+#[test]
+fn a_download_that_stalls_mid_file_ends_with_a_resume_hint() {
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let files = Hostile::start(vec![Reply::bare(200, body)
+        .header("Content-Type", "application/octet-stream")
+        .header("ETag", "\"e7\"")
+        .stall_after(4096)]);
+    let api = Hostile::start(vec![backups_page(7..8, 1, &files.url())]);
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let r = output(hostile_cmd(home.path(), &api.url()).args([
+        "--read-timeout",
+        "1",
+        "download",
+        "--instance-id",
+        INSTANCE,
+        "--backup-id",
+        "7",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert!(started.elapsed() < Duration::from_secs(30), "it ended");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the download stalled: no data arrived for 1 s after 4096 bytes")
+            && r.stderr.contains("run the same command again to resume it"),
+        "{}",
+        r.stderr
+    );
+    let partial = dir.path().join(".hins_7.rdb.part");
+    assert_eq!(std::fs::metadata(&partial).unwrap().len(), 4096, "kept");
+    assert!(!dir.path().join("hins_7.rdb").exists());
+}
+
+#[test]
+fn repeated_pages_with_a_huge_total_end_quickly_with_each_set_once() {
+    // The same 300 sets on every page, TotalCount 10^12.
+    let api = Hostile::start(vec![backups_page(
+        1..301,
+        1_000_000_000_000,
+        "http://127.0.0.1:9",
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let r =
+        output(hostile_cmd(home.path(), &api.url()).args(["backups", "--instance-id", INSTANCE]));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let list = v["Backups"]["Backup"].as_array().unwrap();
+    assert_eq!(list.len(), 300);
+    assert_eq!(api.hits(), 2, "the repeated page ended it");
+    assert!(
+        r.stderr.contains("rkvstore: warning: page 2 of DescribeBackups repeated sets already listed; stopped at 300 distinct backup sets although TotalCount says 1000000000000"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_server_that_ignores_page_number_gives_no_duplicates() {
+    // Pages of 30 asked; the server sends its first page whatever PageNumber says, and then
+    // one that overlaps it: each set is listed once.
+    let api = Hostile::start(vec![
+        backups_page(1..31, 90, "http://127.0.0.1:9"),
+        backups_page(21..51, 90, "http://127.0.0.1:9"),
+        backups_page(1..31, 90, "http://127.0.0.1:9"),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let r = output(hostile_cmd(home.path(), &api.url()).args([
+        "backups",
+        "--instance-id",
+        INSTANCE,
+        "--page-size",
+        "30",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut ids: Vec<u64> = v["Backups"]["Backup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["BackupId"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 50);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 50, "no set twice");
+    assert_eq!(api.hits(), 3);
+    assert!(
+        r.stderr.contains("rkvstore: warning: page 3"),
+        "{}",
+        r.stderr
+    );
+    let requests = api.requests();
+    assert!(requests[2].contains("PageNumber=3"), "{}", requests[2]);
+}
+
+#[test]
+fn the_restore_hint_follows_without_restoring_again() {
+    let env = start(1, |b| b);
+    let id = env.backups()[0]["BackupId"].as_u64().unwrap().to_string();
+    let r = env.run(&[
+        "--output",
+        "table",
+        "restore",
+        "--instance-id",
+        INSTANCE,
+        "--backup-id",
+        &id,
+        "--yes",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let hint = r.stdout.split('`').nth(1).unwrap().to_owned();
+    assert!(!hint.contains(" restore "), "{hint}");
+    assert_eq!(
+        hint,
+        format!(
+            "rkvstore --endpoint {} call DescribeInstanceAttribute --InstanceId {INSTANCE} \
+             --waiter 'expr=Instances.DBInstanceAttribute[0].InstanceStatus,to=Normal,timeout=600'",
+            env.emu.url()
+        )
+    );
+    // Run as a user would paste it, through a shell.
+    let bin = assert_cmd::cargo::cargo_bin("rkvstore");
+    let line = hint.replacen("rkvstore", &format!("'{}'", bin.display()), 1);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&line)
+        .env_clear()
+        .env("HOME", env.home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\"InstanceStatus\": \"Normal\""),
+        "{stdout}"
+    );
+    assert_eq!(env.sent("RestoreInstance"), 1, "never twice");
+    assert!(env.sent("DescribeInstanceAttribute") >= 2);
+
+    let help = env.run(&["restore", "--help"]);
+    assert!(
+        !help.stdout.contains("every job is Finished"),
+        "{}",
+        help.stdout
+    );
+    assert!(
+        help.stdout.contains("the instance Normal"),
+        "{}",
+        help.stdout
+    );
+}
+
+#[test]
+fn backups_by_id_finds_a_set_older_than_the_default_window() {
+    // Sets made 40 days ago (the server's clock then), listed with today's clock.
+    let env = start(3, |b| b.clock_offset(-40 * 86_400));
+    env.emu.set_clock_offset(0);
+    let r = env.run(&["backups", "--instance-id", INSTANCE]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["Backups"]["Backup"].as_array().unwrap().len(),
+        0,
+        "not in 7 days"
+    );
+    let r = env.run(&["backups", "--instance-id", INSTANCE, "--since", "730d"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let old = v["Backups"]["Backup"][0]["BackupId"].as_u64().unwrap();
+    // The command the expired-URL hint gives finds it.
+    let r = env.run(&[
+        "backups",
+        "--instance-id",
+        INSTANCE,
+        "--backup-id",
+        &old.to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let list = v["Backups"]["Backup"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{v}");
+    assert_eq!(list[0]["BackupId"].as_u64(), Some(old));
+    // An explicit window still wins.
+    let r = env.run(&[
+        "backups",
+        "--instance-id",
+        INSTANCE,
+        "--backup-id",
+        &old.to_string(),
+        "--since",
+        "7d",
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["Backups"]["Backup"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_expiry_check_trusts_the_services_clock_once_known() {
+    // The service's clock is two hours behind: its URLs expire, by this machine's clock,
+    // an hour before they were made; the client learns the skew and downloads anyway.
+    let env = start(1, |b| b.clock_offset(-7200));
+    let id = env.backups()[0]["BackupId"].as_u64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = env.run(&[
+        "download",
+        "--instance-id",
+        INSTANCE,
+        "--backup-id",
+        &id.to_string(),
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.emu.downloads().len(), 1);
+}
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_emulator_subcommand_takes_backups_url_lifetime_and_cuts() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Child(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("rkvstore"))
+            .args([
+                "emulator",
+                "--instance",
+                INSTANCE,
+                "--step-seconds",
+                "0",
+                "--backups",
+                "65",
+                "--download-url-lifetime",
+                "90",
+                "--cut-downloads-after",
+                "20000:2",
+            ])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut url = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_owned();
+    let r = output(hostile_cmd(home.path(), &url).args([
+        "backups",
+        "--instance-id",
+        INSTANCE,
+        "--page-size",
+        "30",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let list = v["Backups"]["Backup"].as_array().unwrap();
+    assert!(list.len() >= 65, "{}", list.len());
+    let link = list[0]["BackupDownloadURL"].as_str().unwrap();
+    let expires: i64 = link
+        .split("Expires=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((80..=95).contains(&(expires - now)), "{}", expires - now);
+    let dir = tempfile::tempdir().unwrap();
+    let r = output(hostile_cmd(home.path(), &url).args([
+        "download",
+        "--instance-id",
+        INSTANCE,
+        "--latest",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["Resumes"], 2, "{v}");
+    // A bad value is a usage error.
+    let r = output(Command::cargo_bin("rkvstore").unwrap().env_clear().args([
+        "emulator",
+        "--access-key-id",
+        "x",
+        "--access-key-secret",
+        "y",
+        "--cut-downloads-after",
+        "lots",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--cut-downloads-after must be BYTES or BYTES:TIMES"),
+        "{}",
+        r.stderr
+    );
+}

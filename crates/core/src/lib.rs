@@ -131,5 +131,7 @@ pub use request::{Format, Method, Placement, RpcRequest};
 pub use response::{ParseError, ParseErrorKind, Shape};
 #[cfg(feature = "verify")]
 pub use sign::verify;
-pub use sign::{sign, sign_unsigned, SignatureVersion, SignedRequest, SigningParams, SigningText};
+pub use sign::{
+    sign, sign_unsigned, Headers, SignatureVersion, SignedRequest, SigningParams, SigningText,
+};
 pub use time::Timestamp;

@@ -106,8 +106,8 @@ struct Entry {
     key: Cow<'static, str>,
     value: Value,
     /// Key and value hold only unreserved characters, so the signer copies them without
-    /// scanning for characters to escape. Only [`Params::push_plain`] sets it, from [`Plain`]
-    /// values.
+    /// scanning for characters to escape. [`Params::push_plain`] sets it from [`Plain`] values,
+    /// [`Params::insert`] after checking every byte.
     plain: bool,
 }
 
@@ -116,6 +116,33 @@ enum Value {
     Static(&'static str),
     /// A range of `Params::text`.
     Text(std::ops::Range<usize>),
+}
+
+/// `true` for the signer's own names. Most names are ruled out by their first letter, which
+/// no reserved name shares.
+#[inline]
+fn is_reserved(key: &str) -> bool {
+    const FIRST: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < RESERVED.len() {
+            table[RESERVED[i].as_bytes()[0] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    key.as_bytes()
+        .first()
+        .is_some_and(|&b| FIRST[usize::from(b)] && RESERVED.contains(&key))
+}
+
+/// The first allocation of [`Params::text`] when nothing sized it.
+const STORE_START: usize = 64;
+
+/// `true` when every byte of `s` is one percent-encoding leaves as it is.
+#[inline]
+fn unreserved(s: &str) -> bool {
+    s.bytes().all(crate::percent::is_unreserved)
 }
 
 impl PartialEq for Params {
@@ -164,7 +191,7 @@ impl Params {
         if key.is_empty() {
             return Err(ParamError::EmptyKey);
         }
-        if RESERVED.contains(&key.as_ref()) {
+        if is_reserved(&key) {
             return Err(ParamError::Reserved {
                 key: key.into_owned(),
             });
@@ -174,16 +201,21 @@ impl Params {
                 key: key.into_owned(),
             });
         }
-        let value = self.store(value.as_ref());
-        self.entries.push(Entry {
-            key,
-            value,
-            plain: false,
-        });
+        let value = value.as_ref();
+        // Text that needs no escaping is marked so here, in one pass over bytes that are
+        // about to be copied anyway, so that the signer copies it without scanning it twice
+        // (once for the URL, once more for the string to sign).
+        let plain = unreserved(&key) && unreserved(value);
+        let value = self.store(value);
+        self.entries.push(Entry { key, value, plain });
         Ok(self)
     }
 
     fn store(&mut self, value: &str) -> Value {
+        if self.text.capacity() == 0 {
+            // Room for a typical request's values at once, rather than growing 8, 16, 32, 64.
+            self.text.reserve(value.len().max(STORE_START));
+        }
         let start = self.text.len();
         self.text.push_str(value);
         Value::Text(start..self.text.len())

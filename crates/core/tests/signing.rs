@@ -88,13 +88,10 @@ fn form_body_is_signed_like_the_query() {
     assert_eq!(in_body.body(), b"InstanceId=r-bp1abc&RegionId=cn-hangzhou");
     assert!(!in_body.url().contains("InstanceId"), "{}", in_body.url());
     assert_eq!(
-        in_body.headers(),
-        &[(
-            "content-type",
-            "application/x-www-form-urlencoded".to_owned()
-        )]
+        in_body.headers().collect::<Vec<_>>(),
+        [("content-type", "application/x-www-form-urlencoded")]
     );
-    assert!(in_query.body().is_empty() && in_query.headers().is_empty());
+    assert!(in_query.body().is_empty() && in_query.headers().len() == 0);
 }
 
 #[test]
@@ -107,9 +104,7 @@ fn acs3_request_signature_recomputes_from_what_is_sent() {
     let signed = sign_with(&req, &creds, SignatureVersion::V3);
     let headers: Vec<(&str, &str)> = signed
         .headers()
-        .iter()
         .filter(|(k, _)| *k != "authorization")
-        .map(|(k, v)| (*k, v.as_str()))
         .collect();
     let names: Vec<&str> = headers.iter().map(|(k, _)| *k).collect();
     assert_eq!(
@@ -132,7 +127,10 @@ fn acs3_request_signature_recomputes_from_what_is_sent() {
         &parts.signed_headers,
         &v3::string_to_sign(&parts.canonical_request),
     );
-    assert_eq!(signed.headers().last().unwrap(), &("authorization", auth));
+    assert_eq!(
+        signed.headers().next_back().unwrap(),
+        ("authorization", auth.as_str())
+    );
     assert_eq!(signed.url(), "http://127.0.0.1:9/");
     assert_eq!(signed.response_format(), Format::Json);
 }
@@ -148,8 +146,7 @@ fn security_token_never_shows_in_logs_or_dry_run() {
         let signed = sign_with(&req, &creds, version);
         let encoded = percent::encode(token);
         // The real request does carry the token…
-        let carried =
-            signed.url().contains(&encoded) || signed.headers().iter().any(|(_, v)| v == token);
+        let carried = signed.url().contains(&encoded) || signed.headers().any(|(_, v)| v == token);
         assert!(carried, "{version}: the token must be sent");
         // …and nothing meant for people shows it.
         for shown in [

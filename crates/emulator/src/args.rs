@@ -79,6 +79,44 @@ pub struct EmulatorArgs {
     /// Seconds every temporary credential lives, whatever was asked (to watch expiry).
     #[arg(long, value_name = "SECS")]
     pub credentials_lifetime: Option<u64>,
+
+    /// Also seed N finished backup sets on each instance, spread over the last six days (for
+    /// pagination: pages hold 30 to 300); at most 100000.
+    #[arg(long = "backups", value_name = "N", default_value_t = 0)]
+    pub backups: u32,
+
+    /// Seconds the download URLs handed out by DescribeBackups work (default 3600); past it
+    /// they answer 403 "Request has expired." as OSS does. At most 604800 (a week).
+    #[arg(long, value_name = "SECS")]
+    pub download_url_lifetime: Option<u64>,
+
+    /// Cut the connection of each of the next TIMES downloads (default 1) after BYTES bytes of
+    /// its body, as a network failure part-way through a file would.
+    #[arg(long, value_name = "BYTES[:TIMES]")]
+    pub cut_downloads_after: Option<String>,
+}
+
+/// The most backup sets `--backups` seeds on each instance.
+pub const MAX_SEEDED_BACKUPS: u32 = 100_000;
+
+/// `BYTES[:TIMES]` of `--cut-downloads-after`.
+fn parse_cut(text: &str) -> Result<(u64, u32), Error> {
+    let bad = || {
+        Error::Config(format!(
+            "--cut-downloads-after must be BYTES or BYTES:TIMES (such as 4096 or 4096:2), not \
+             {text:?}"
+        ))
+    };
+    let (bytes, times) = match text.split_once(':') {
+        Some((b, t)) => (b, Some(t)),
+        None => (text, None),
+    };
+    let bytes = bytes.trim().parse().map_err(|_| bad())?;
+    let times = match times {
+        Some(t) => t.trim().parse().map_err(|_| bad())?,
+        None => 1,
+    };
+    Ok((bytes, times))
 }
 
 impl EmulatorArgs {
@@ -121,10 +159,31 @@ impl EmulatorArgs {
             }
             b = b.credentials_lifetime(Duration::from_secs(secs));
         }
+        if self.backups > MAX_SEEDED_BACKUPS {
+            return Err(Error::Config(format!(
+                "--backups must be at most {MAX_SEEDED_BACKUPS}, not {}",
+                self.backups
+            )));
+        }
+        if let Some(secs) = self.download_url_lifetime {
+            if !(1..=604_800).contains(&secs) {
+                return Err(Error::Config(format!(
+                    "--download-url-lifetime must be 1 to 604800 seconds, not {secs}"
+                )));
+            }
+            b = b.download_url_lifetime(Duration::from_secs(secs));
+        }
+        if let Some(cut) = &self.cut_downloads_after {
+            let (bytes, times) = parse_cut(cut)?;
+            b = b.cut_downloads(bytes, times);
+        }
         for id in &self.instances {
             b = b
                 .instance(id.as_str())
                 .seed_job(id.as_str(), JobSeed::finished_automated());
+            if self.backups > 0 {
+                b = b.seed_backups(id.as_str(), self.backups);
+            }
         }
         Ok(b)
     }
@@ -154,6 +213,9 @@ impl fmt::Debug for EmulatorArgs {
             .field("ecs_role", &self.ecs_role)
             .field("no_imdsv1", &self.no_imdsv1)
             .field("credentials_lifetime", &self.credentials_lifetime)
+            .field("backups", &self.backups)
+            .field("download_url_lifetime", &self.download_url_lifetime)
+            .field("cut_downloads_after", &self.cut_downloads_after)
             .finish()
     }
 }

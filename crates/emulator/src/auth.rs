@@ -1,6 +1,7 @@
 //! Authenticating a request the way the service does: signature, credentials, time, nonce.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use rkvstore_core::verify::{v1, v3};
 use rkvstore_core::{Credentials, SignatureVersion, Timestamp};
@@ -73,9 +74,42 @@ impl Incoming {
 
 /// Checks the request; on success returns the API version it asked for.
 pub(crate) fn authenticate<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, Failure> {
+    let mut access = state;
     match req.signature_version() {
-        SignatureVersion::V1 => authenticate_v1(req, state),
-        SignatureVersion::V3 => authenticate_v3(req, state),
+        SignatureVersion::V1 => authenticate_v1(req, &mut access),
+        SignatureVersion::V3 => authenticate_v3(req, &mut access),
+    }
+}
+
+/// [`authenticate`] with the state behind its lock, taken only to read the key and the clock
+/// and to spend the nonce: the signature is recomputed outside it. Under load, a lock held
+/// for the whole check (HMAC, canonical strings, allocations) makes every connection queue
+/// behind whichever thread the scheduler preempted while holding it.
+pub(crate) fn authenticate_shared<'a>(
+    req: &'a Incoming,
+    state: &Mutex<State>,
+) -> Result<&'a str, Failure> {
+    let mut access = state;
+    match req.signature_version() {
+        SignatureVersion::V1 => authenticate_v1(req, &mut access),
+        SignatureVersion::V3 => authenticate_v3(req, &mut access),
+    }
+}
+
+/// The state, however the caller holds it.
+trait Access {
+    fn with<R>(&mut self, f: impl FnOnce(&mut State) -> R) -> R;
+}
+
+impl Access for &mut State {
+    fn with<R>(&mut self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(self)
+    }
+}
+
+impl Access for &Mutex<State> {
+    fn with<R>(&mut self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -91,7 +125,7 @@ fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, Failure> 
     })
 }
 
-fn authenticate_v1<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, Failure> {
+fn authenticate_v1<'a>(req: &'a Incoming, state: &mut impl Access) -> Result<&'a str, Failure> {
     let key_id = required(req.param("AccessKeyId"), "AccessKeyId")?;
     let signature = required(req.param("Signature"), "Signature")?;
     let method = required(req.param("SignatureMethod"), "SignatureMethod")?;
@@ -108,9 +142,12 @@ fn authenticate_v1<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, 
             ),
         ));
     }
-    let key = lookup(state, key_id)?;
-    check_token(&key, req.param("SecurityToken"))?;
-    check_time(state, Timestamp::parse_iso8601(timestamp), timestamp)?;
+    let key = state.with(|st| {
+        let key = lookup(st, key_id)?;
+        check_token(&key, req.param("SecurityToken"))?;
+        check_time(st, Timestamp::parse_iso8601(timestamp), timestamp)?;
+        Ok::<_, Failure>(key)
+    })?;
 
     let mut params = req.params();
     params.remove("Signature");
@@ -126,7 +163,7 @@ fn authenticate_v1<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, 
             ),
         ));
     }
-    check_nonce(state, nonce)?;
+    state.with(|st| check_nonce(st, nonce))?;
     required(req.param("Version"), "Version").map_err(|_| {
         Failure::new(
             400,
@@ -136,7 +173,7 @@ fn authenticate_v1<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, 
     })
 }
 
-fn authenticate_v3<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, Failure> {
+fn authenticate_v3<'a>(req: &'a Incoming, state: &mut impl Access) -> Result<&'a str, Failure> {
     let auth = req.header("authorization").unwrap_or_default();
     let malformed = || {
         Failure::new(
@@ -167,9 +204,12 @@ fn authenticate_v3<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, 
     let nonce = required(req.header("x-acs-signature-nonce"), "x-acs-signature-nonce")?;
     let date = required(req.header("x-acs-date"), "x-acs-date")?;
     let content_sha = required(req.header("x-acs-content-sha256"), "x-acs-content-sha256")?;
-    let key = lookup(state, key_id)?;
-    check_token(&key, req.header("x-acs-security-token"))?;
-    check_time(state, Timestamp::parse_iso8601(date), date)?;
+    let key = state.with(|st| {
+        let key = lookup(st, key_id)?;
+        check_token(&key, req.header("x-acs-security-token"))?;
+        check_time(st, Timestamp::parse_iso8601(date), date)?;
+        Ok::<_, Failure>(key)
+    })?;
     if content_sha != v3::hex_sha256(&req.body) {
         return Err(Failure::new(
             400,
@@ -211,7 +251,7 @@ fn authenticate_v3<'a>(req: &'a Incoming, state: &mut State) -> Result<&'a str, 
             ),
         ));
     }
-    check_nonce(state, nonce)?;
+    state.with(|st| check_nonce(st, nonce))?;
     required(req.header("x-acs-version"), "x-acs-version")
 }
 

@@ -67,7 +67,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use args::{EmulatorArgs, MAX_STEP_SECONDS};
+pub use args::{EmulatorArgs, MAX_SEEDED_BACKUPS, MAX_STEP_SECONDS};
 pub use backups::{DownloadRecord, DEFAULT_URL_LIFETIME};
 pub use download::backup_content;
 pub use faults::{Fault, FaultRule};
@@ -123,6 +123,7 @@ pub struct Builder {
     sts: sts::StsConfig,
     backup_seeds: Vec<(String, u32)>,
     url_lifetime: Option<Duration>,
+    cuts: Vec<(u64, u32)>,
     fleet: Option<FleetSpec>,
 }
 
@@ -212,6 +213,13 @@ impl Builder {
         self
     }
 
+    /// Makes the metadata service hand out IMDSv2 session tokens and then refuse requests
+    /// that carry one (HTTP 401), so that a client's fallback to IMDSv1 can be tested.
+    pub fn imds_tokens_refused(mut self, refused: bool) -> Self {
+        self.sts.imds_tokens_refused = refused;
+        self
+    }
+
     /// Adds `n` finished automated backup sets to `instance`, spread over the six days before
     /// the start (for pagination: DescribeBackups pages hold 30 to 300).
     pub fn seed_backups(mut self, instance: impl Into<String>, n: u32) -> Self {
@@ -223,6 +231,13 @@ impl Builder {
     /// [`DEFAULT_URL_LIFETIME`]); past it they answer 403 `Request has expired.` as OSS does.
     pub fn download_url_lifetime(mut self, lifetime: Duration) -> Self {
         self.url_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Cuts the connection of each of the first `times` downloads after `after_bytes` bytes of
+    /// its body (see [`Emulator::cut_downloads`]).
+    pub fn cut_downloads(mut self, after_bytes: u64, times: u32) -> Self {
+        self.cuts.push((after_bytes, times));
         self
     }
 
@@ -331,6 +346,12 @@ impl Builder {
         }
         if let Some(lifetime) = self.url_lifetime {
             state.backup.url_lifetime = lifetime;
+        }
+        for (after_bytes, remaining) in self.cuts {
+            state.backup.cuts.push(backups::Cut {
+                after_bytes,
+                remaining,
+            });
         }
         state.sts = sts::StsState::new(self.sts);
         if let Some(spec) = self.fleet {

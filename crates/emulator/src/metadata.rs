@@ -102,6 +102,7 @@ fn start_session(method: &str, header: &dyn Fn(&str) -> Option<String>, st: &mut
 /// Refuses a request with a bad session token, or without one when IMDSv1 is off.
 fn check_session(header: &dyn Fn(&str) -> Option<String>, st: &State) -> Option<Plain> {
     match header("x-aliyun-ecs-metadata-token") {
+        Some(_) if st.sts.config.imds_tokens_refused => Some(text(401, "Unauthorized")),
         Some(token) => match st.sts.metadata_tokens.get(token.trim()) {
             Some(expires) if st.now().unix() < expires.unix() => None,
             _ => Some(text(401, "Unauthorized")),

@@ -38,7 +38,7 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use rkvstore_core::{percent, Format, SignatureVersion};
 
-use crate::auth::{authenticate, Incoming};
+use crate::auth::{authenticate_shared, Incoming};
 use crate::faults::{self, Fault};
 use crate::render::{self, Failure};
 use crate::state::{RequestRecord, State};
@@ -251,6 +251,8 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, state: &Arc<Mutex<S
 struct Socket {
     stream: TcpStream,
     nonblocking: Cell<bool>,
+    /// The read timeout last set, so that waiting sets it only when it changes.
+    read_timeout: Cell<Option<Duration>>,
     /// When the connection opened or last wrote; the next request must arrive within the
     /// request timeout of it.
     last_progress: Cell<Instant>,
@@ -265,6 +267,16 @@ impl Socket {
         Ok(())
     }
 
+    /// Sets the read timeout unless it is already `timeout`; `true` when that failed.
+    fn set_read_timeout(&self, timeout: Duration) -> bool {
+        if self.read_timeout.get() == Some(timeout) {
+            return false;
+        }
+        let failed = self.stream.set_read_timeout(Some(timeout)).is_err();
+        self.read_timeout.set((!failed).then_some(timeout));
+        failed
+    }
+
     /// Waits until the socket has something to read (or has hit end of file or an error, which
     /// the next read reports). `false` when the request timeout passed or the server stopped.
     fn wait_readable(&self, shared: &Shared) -> bool {
@@ -277,12 +289,7 @@ impl Socket {
             if left.is_zero() {
                 return false;
             }
-            if self.set_nonblocking(false).is_err()
-                || self
-                    .stream
-                    .set_read_timeout(Some(left.min(STOP_POLL)))
-                    .is_err()
-            {
+            if self.set_nonblocking(false).is_err() || self.set_read_timeout(left.min(STOP_POLL)) {
                 return false;
             }
             match self.stream.peek(&mut [0u8; 1]) {
@@ -341,7 +348,9 @@ impl hyper::rt::Write for Io {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
-        socket.set_nonblocking(false)?;
+        // An answer almost always fits the socket's buffer, so the write is first tried in
+        // whatever mode the socket is in (saving two mode switches per request); only a full
+        // buffer makes it block, with the write timeout.
         loop {
             match (&socket.stream).write(buf) {
                 Ok(n) => {
@@ -349,6 +358,9 @@ impl hyper::rt::Write for Io {
                     return Poll::Ready(Ok(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && socket.nonblocking.get() => {
+                    socket.set_nonblocking(false)?;
+                }
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -410,6 +422,7 @@ fn serve_connection(stream: TcpStream, state: &Arc<Mutex<State>>, shared: &Share
     let socket = Rc::new(Socket {
         stream,
         nonblocking: Cell::new(false),
+        read_timeout: Cell::new(None),
         last_progress: Cell::new(Instant::now()),
     });
     let io = Io {
@@ -679,20 +692,17 @@ fn answer(parts: &Parts, body: Result<Vec<u8>, Failure>, state: &Mutex<State>) -
         code: None,
     };
 
-    // Authenticate and pick a fault under one lock, so that the nonce check is atomic.
-    let (request_id, outcome) = {
-        let mut st = lock(state);
-        let request_id = st.next_request_id();
-        let outcome = authenticate(&incoming, &mut st).map(|api_version| {
-            let fault = faults::take(
-                &mut st.faults,
-                incoming.action(),
-                incoming.param("InstanceId"),
-            );
-            (api_version.to_owned(), fault)
-        });
-        (request_id, outcome)
-    };
+    // The lock is taken for the state's parts of the check (the nonce is spent under it, so
+    // a replay is still refused atomically), not while the signature is recomputed.
+    let request_id = lock(state).next_request_id();
+    let outcome = authenticate_shared(&incoming, state).map(|api_version| {
+        let fault = faults::take(
+            &mut lock(state).faults,
+            incoming.action(),
+            incoming.param("InstanceId"),
+        );
+        (api_version.to_owned(), fault)
+    });
 
     let result: Result<(Vec<u8>, Option<Fault>), Failure> = match outcome {
         Err(f) => Err(f),

@@ -53,6 +53,9 @@ pub(crate) struct StsConfig {
     pub(crate) ecs_role: Option<String>,
     /// Whether the metadata service answers without a session token (IMDSv1).
     pub(crate) imds_v1: bool,
+    /// Whether the metadata service hands out session tokens and then refuses them, as a
+    /// proxy that drops the token header makes it seem.
+    pub(crate) imds_tokens_refused: bool,
 }
 
 impl Default for StsConfig {
@@ -63,6 +66,7 @@ impl Default for StsConfig {
             lifetime: None,
             ecs_role: None,
             imds_v1: true,
+            imds_tokens_refused: false,
         }
     }
 }

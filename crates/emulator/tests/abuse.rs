@@ -178,6 +178,9 @@ fn args(secret: &str, token: Option<&str>) -> EmulatorArgs {
         ecs_role: None,
         no_imdsv1: false,
         credentials_lifetime: None,
+        backups: 0,
+        download_url_lifetime: None,
+        cut_downloads_after: None,
     }
 }
 

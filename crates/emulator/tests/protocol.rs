@@ -75,7 +75,7 @@ fn signed(
         },
     )
     .unwrap();
-    let headers: Vec<(&str, &str)> = s.headers().iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = s.headers().collect();
     raw(s.method().as_str(), s.url(), &headers, s.body())
 }
 

@@ -164,7 +164,7 @@ pub(crate) async fn send(
         .uri(request.url());
     // ACS3's signed headers include `host`; hyper sends it as given rather than adding its own.
     for (name, value) in request.headers() {
-        builder = builder.header(*name, value.as_str());
+        builder = builder.header(name, value);
     }
     let http_request = builder
         .body(Full::new(Bytes::copy_from_slice(request.body())))

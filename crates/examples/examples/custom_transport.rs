@@ -214,14 +214,10 @@ fn request_head(
     target: &str,
 ) -> Result<String, TransportError> {
     // ACS3 signs the `host` header, so its value is sent as signed; signature 1.0 has none.
-    let host = request
-        .headers()
-        .iter()
-        .find(|(name, _)| *name == "host")
-        .map_or(authority, |(_, value)| value.as_str());
+    let host = request.headers().get("host").unwrap_or(authority);
     let mut head = format!("{} {target} HTTP/1.1\r\nHost: {host}\r\n", request.method());
     for (name, value) in request.headers() {
-        if *name == "host" {
+        if name == "host" {
             continue;
         }
         // A value with CR or LF (a security token pasted with its newline, say) would end the

@@ -24,6 +24,12 @@ const REFRESH_FRACTION: i64 = 3;
 /// After a failed refresh, the next try waits this long (or half the time left, if less).
 const RETRY_REFRESH_SECS: i64 = 10;
 
+/// Credentials that arrive already expired by the local clock (a clock that is off, a source
+/// that hands out stale ones) are used, and fetched again at most this often: never a fetch
+/// per request. The official library retries such credentials a second later; a minute is
+/// kinder to STS and to the metadata service.
+const EXPIRED_ON_ARRIVAL_RETRY_SECS: i64 = 60;
+
 /// A provider behind a cache. Cheap to share between threads.
 pub struct CachedProvider {
     provider: Arc<dyn CredentialsProvider>,
@@ -140,11 +146,35 @@ impl CachedProvider {
         self.done.notify_all();
         match result {
             Ok(value) => {
-                let expires_at = value.expiration.map(|t| t.unix());
-                let refresh_at = expires_at.map(|exp| {
+                let now = now_unix();
+                let mut expires_at = value.expiration.map(|t| t.unix());
+                let mut refresh_at = expires_at.map(|exp| {
                     let life = exp.saturating_sub(fetched_at).max(0);
                     exp - REFRESH_EARLY_SECS.min(life / REFRESH_FRACTION)
                 });
+                if let Some(exp) = expires_at.filter(|exp| *exp <= now) {
+                    // Expired on arrival: use them anyway (the clock may be what is wrong) and
+                    // ask again later, not on every request.
+                    refresh_at = Some(now + EXPIRED_ON_ARRIVAL_RETRY_SECS);
+                    expires_at = None;
+                    self.log(|| {
+                        format!(
+                            "credentials: {} supplied credentials that expired {} s ago by this \
+                             machine's clock; using them, and asking again in {} s (is the clock \
+                             right?)",
+                            self.provider.describe(),
+                            now - exp,
+                            EXPIRED_ON_ARRIVAL_RETRY_SECS
+                        )
+                    });
+                } else if expires_at.is_none() {
+                    // No expiration: fixed credentials are kept, a command's output only for a
+                    // while.
+                    refresh_at = self
+                        .provider
+                        .reuse_without_expiration()
+                        .map(|d| now + i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2).max(1));
+                }
                 self.log(|| match value.expiration {
                     Some(exp) => format!(
                         "credentials: {} supplied {}, expiring {exp}",

@@ -3,11 +3,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rkvstore_core::sts::{validate_oidc_provider_arn, validate_role_arn};
+use rkvstore_core::sts::{
+    validate_duration_seconds, validate_oidc_provider_arn, validate_role_arn, validate_session_name,
+};
 use rkvstore_core::Credentials;
 use serde_json::Value;
 
-use super::settings::sts_endpoint_for;
+use super::settings::{first_var, sts_endpoint_for};
 use super::{
     bad_file, ecs_provider, CredentialsError, CredentialsProvider, CredentialsUriProvider, Env,
     ExternalProvider, OidcProvider, ProfileSettings, RamRoleArnProvider, Resolved, Source,
@@ -84,6 +86,51 @@ pub(super) fn load(
     }))
 }
 
+/// The mode of a profile that names none, from its fields, by the aliyun CLI's rules
+/// (`AutoModeRecognition` in its `config/profile.go`), OIDC fields filled from the environment
+/// as the CLI fills them.
+fn auto_mode(p: &Fields<'_>, env: &dyn Env) -> Option<String> {
+    let has = |f: &str| p.text(f).is_some();
+    let has_or_env = |f: &str, vars: &[&str]| has(f) || first_var(env, vars).is_some();
+    let mode = if has("access_key_id") && has("access_key_secret") {
+        if has("sts_token") {
+            "StsToken"
+        } else if has("ram_role_arn") {
+            "RamRoleArn"
+        } else {
+            "AK"
+        }
+    } else if has("private_key") && has("key_pair_name") {
+        "RsaKeyPair"
+    } else if has("ram_role_name") {
+        "EcsRamRole"
+    } else if has("process_command") {
+        "External"
+    } else if has_or_env(
+        "oidc_provider_arn",
+        &[
+            "ALIBABACLOUD_OIDC_PROVIDER_ARN",
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+        ],
+    ) && has_or_env(
+        "oidc_token_file",
+        &[
+            "ALIBABACLOUD_OIDC_TOKEN_FILE",
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+        ],
+    ) && has_or_env(
+        "ram_role_arn",
+        &["ALIBABACLOUD_ROLE_ARN", "ALIBABA_CLOUD_ROLE_ARN"],
+    ) {
+        "OIDC"
+    } else if has("cloud_sso_sign_in_url") {
+        "CloudSSO"
+    } else {
+        return None;
+    };
+    Some(mode.to_owned())
+}
+
 fn find<'a>(profiles: &'a [Value], name: &str) -> Option<&'a Value> {
     profiles
         .iter()
@@ -141,7 +188,17 @@ impl File<'_> {
         chain: &mut Vec<String>,
     ) -> Result<Arc<dyn CredentialsProvider>, CredentialsError> {
         let p = Fields(entry);
-        let raw_mode = p.text("mode").unwrap_or_else(|| "AK".to_owned());
+        let Some(raw_mode) = p.text("mode").or_else(|| auto_mode(&p, self.env)) else {
+            return Err(CredentialsError::Provider {
+                mode: "(none)".to_owned(),
+                origin: self.origin(name),
+                problem: "the profile has no mode, and its fields do not tell one (no \
+                          access_key_id and access_key_secret, ram_role_name, process_command, \
+                          OIDC fields or cloud_sso_sign_in_url)"
+                    .to_owned(),
+                fix: format!("set it up with `aliyun configure --profile {name}`"),
+            });
+        };
         let mode = MODES
             .iter()
             .find(|m| m.eq_ignore_ascii_case(&raw_mode))
@@ -156,11 +213,89 @@ impl File<'_> {
                 fix: format!("set it with `aliyun configure --profile {name} --mode {mode}`"),
             })
         };
-        let bad_param = |e: rkvstore_core::ParamError| CredentialsError::Provider {
+        // A field STS would refuse is the profile's mistake: found here, before anything is
+        // sent, and named.
+        let bad_field = |field: &str, problem: String| CredentialsError::Provider {
             mode: mode.to_owned(),
             origin: origin.clone(),
-            problem: e.to_string(),
-            fix: format!("correct it with `aliyun configure --profile {name} --mode {mode}`"),
+            problem: format!("its {field} is not valid: {problem}"),
+            fix: format!(
+                "fix the profile's {field} (`aliyun configure --profile {name} --mode {mode}`); \
+                 nothing was sent to STS"
+            ),
+        };
+        // A field of the profile, else the first of these variables, as the aliyun CLI fills
+        // an incomplete profile from the environment.
+        let field_or_env =
+            |field: &str, vars: &[&str]| -> Result<(String, String), CredentialsError> {
+                if let Some(v) = p.text(field) {
+                    return Ok((v, field.to_owned()));
+                }
+                if let Some((var, v)) = vars.iter().find_map(|v| self.env.var(v).map(|x| (*v, x))) {
+                    return Ok((v, format!("{field} (from {var})")));
+                }
+                Err(CredentialsError::Provider {
+                    mode: mode.to_owned(),
+                    origin: origin.clone(),
+                    problem: format!("the profile has no {field}"),
+                    fix: format!(
+                        "set it with `aliyun configure --profile {name} --mode {mode}`{}",
+                        vars.first()
+                            .map(|v| format!(", or set {v}"))
+                            .unwrap_or_default()
+                    ),
+                })
+            };
+        let role_arn = || -> Result<String, CredentialsError> {
+            let (arn, field) = field_or_env(
+                "ram_role_arn",
+                &["ALIBABA_CLOUD_ROLE_ARN", "ALIBABACLOUD_ROLE_ARN"],
+            )?;
+            validate_role_arn(&arn).map_err(|e| bad_field(&field, e.to_string()))?;
+            Ok(arn)
+        };
+        let session_name = || -> Result<Option<String>, CredentialsError> {
+            let found = ["ram_session_name", "role_session_name"]
+                .iter()
+                .find_map(|f| p.text(f).map(|v| (v, (*f).to_owned())))
+                .or_else(|| {
+                    self.env.var("ALIBABA_CLOUD_ROLE_SESSION_NAME").map(|v| {
+                        (
+                            v,
+                            "ram_session_name (from ALIBABA_CLOUD_ROLE_SESSION_NAME)".to_owned(),
+                        )
+                    })
+                });
+            match found {
+                Some((v, field)) => {
+                    validate_session_name(&v).map_err(|e| bad_field(&field, e.to_string()))?;
+                    Ok(Some(v))
+                }
+                None => Ok(None),
+            }
+        };
+        let duration = || -> Result<Option<u32>, CredentialsError> {
+            const FIELD: &str = "expired_seconds";
+            let secs = match entry.get(FIELD) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::Number(n)) => n.as_u64(),
+                Some(Value::String(t)) if t.trim().is_empty() => return Ok(None),
+                Some(Value::String(t)) => t.trim().parse::<u64>().ok(),
+                Some(_) => None,
+            };
+            let Some(secs) = secs else {
+                return Err(bad_field(
+                    FIELD,
+                    format!("{} is not a whole number of seconds", entry[FIELD]),
+                ));
+            };
+            // 0 means unset, as in the CLI.
+            if secs == 0 {
+                return Ok(None);
+            }
+            let secs = u32::try_from(secs).unwrap_or(u32::MAX);
+            validate_duration_seconds(secs).map_err(|e| bad_field(FIELD, e.to_string()))?;
+            Ok(Some(secs))
         };
         let pair = || -> Result<Credentials, CredentialsError> {
             Ok(Credentials::new(
@@ -178,8 +313,9 @@ impl File<'_> {
             )
         };
         let assume = |source: Arc<dyn CredentialsProvider>| -> Result<_, CredentialsError> {
-            let arn = need("ram_role_arn")?;
-            validate_role_arn(&arn).map_err(bad_param)?;
+            let arn = role_arn()?;
+            let session = session_name()?;
+            let secs = duration()?;
             let mut role = RamRoleArnProvider::new(source, arn)
                 .sts_endpoint(sts()?)
                 .described(
@@ -190,19 +326,22 @@ impl File<'_> {
                     },
                     origin.clone(),
                 );
-            if let Some(s) = p
-                .text("ram_session_name")
-                .or_else(|| p.text("role_session_name"))
-            {
+            if let Some(s) = session {
                 role = role.session_name(s);
             }
-            if let Some(secs) = p.number("expired_seconds") {
-                role = role.duration_seconds(u32::try_from(secs).unwrap_or(u32::MAX));
+            if let Some(secs) = secs {
+                role = role.duration_seconds(secs);
             }
             if let Some(policy) = p.text("policy") {
                 role = role.policy(policy);
             }
-            if let Some(id) = p.text("external_id") {
+            // The aliyun CLI fills a missing external_id from ALIBABACLOUD_EXTERNAL_ID.
+            if let Some(id) = p.text("external_id").or_else(|| {
+                first_var(
+                    self.env,
+                    &["ALIBABA_CLOUD_EXTERNAL_ID", "ALIBABACLOUD_EXTERNAL_ID"],
+                )
+            }) {
                 role = role.external_id(id);
             }
             Ok(Arc::new(role) as Arc<dyn CredentialsProvider>)
@@ -255,21 +394,36 @@ impl File<'_> {
                 assume(Arc::new(ecs))?
             }
             "OIDC" => {
-                let arn = need("ram_role_arn")?;
-                validate_role_arn(&arn).map_err(bad_param)?;
-                let provider_arn = need("oidc_provider_arn")?;
-                validate_oidc_provider_arn(&provider_arn).map_err(bad_param)?;
-                let mut oidc = OidcProvider::new(arn, provider_arn, need("oidc_token_file")?)
+                let arn = role_arn()?;
+                let (provider_arn, field) = field_or_env(
+                    "oidc_provider_arn",
+                    &[
+                        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                        "ALIBABACLOUD_OIDC_PROVIDER_ARN",
+                    ],
+                )?;
+                validate_oidc_provider_arn(&provider_arn)
+                    .map_err(|e| bad_field(&field, e.to_string()))?;
+                let (token_file, _) = field_or_env(
+                    "oidc_token_file",
+                    &[
+                        "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+                        "ALIBABACLOUD_OIDC_TOKEN_FILE",
+                    ],
+                )?;
+                let session = session_name()?;
+                let secs = duration()?;
+                let mut oidc = OidcProvider::new(arn, provider_arn, token_file)
                     .sts_endpoint(sts()?)
                     .origin(origin.clone());
-                if let Some(s) = p
-                    .text("ram_session_name")
-                    .or_else(|| p.text("role_session_name"))
-                {
+                if let Some(s) = session {
                     oidc = oidc.session_name(s);
                 }
-                if let Some(secs) = p.number("expired_seconds") {
-                    oidc = oidc.duration_seconds(u32::try_from(secs).unwrap_or(u32::MAX));
+                if let Some(secs) = secs {
+                    oidc = oidc.duration_seconds(secs);
+                }
+                if let Some(policy) = p.text("policy") {
+                    oidc = oidc.policy(policy);
                 }
                 Arc::new(oidc)
             }

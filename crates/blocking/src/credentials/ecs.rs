@@ -104,6 +104,19 @@ impl EcsRamRoleProvider {
         }
     }
 
+    /// Runs `step` with the session token; when that fails, once more without it (IMDSv1),
+    /// as the official library does, unless IMDSv1 is disabled or there was no token.
+    fn with_fallback<T>(
+        &self,
+        token: Option<&str>,
+        step: impl Fn(Option<&str>) -> Result<T, CredentialsError>,
+    ) -> Result<T, CredentialsError> {
+        match step(token) {
+            Err(e) if token.is_some() && !self.imds_v1_disabled => step(None).map_err(|_| e),
+            other => other,
+        }
+    }
+
     fn get(&self, path: &str, token: Option<&str>) -> Result<(u16, Vec<u8>), CredentialsError> {
         let url = format!("{}{path}", self.endpoint);
         let headers: Vec<(&str, &str)> = token
@@ -120,18 +133,20 @@ impl CredentialsProvider for EcsRamRoleProvider {
         let token = self.session_token()?;
         let role = match &self.role_name {
             Some(r) => r.clone(),
-            None => {
-                let (status, body) = self.get(ROLES_PATH, token.as_deref())?;
-                parse_role_list(status, &body).map_err(|e| self.failed(e.to_string()))?
-            }
+            None => self.with_fallback(token.as_deref(), |token| {
+                let (status, body) = self.get(ROLES_PATH, token)?;
+                parse_role_list(status, &body).map_err(|e| self.failed(e.to_string()))
+            })?,
         };
-        let (status, body) = self.get(&format!("{ROLES_PATH}{role}"), token.as_deref())?;
-        parse_credentials_document(status, &body, "the ECS metadata service").map_err(|e| {
-            let mut problem = e.to_string();
-            if status == 404 {
-                problem.push_str(&format!(" (no role {role:?} is attached to this instance)"));
-            }
-            self.failed(problem)
+        self.with_fallback(token.as_deref(), |token| {
+            let (status, body) = self.get(&format!("{ROLES_PATH}{role}"), token)?;
+            parse_credentials_document(status, &body, "the ECS metadata service").map_err(|e| {
+                let mut problem = e.to_string();
+                if status == 404 {
+                    problem.push_str(&format!(" (no role {role:?} is attached to this instance)"));
+                }
+                self.failed(problem)
+            })
         })
     }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::settings::{first_var, sts_endpoint_for};
 use super::{CredentialsError, Env, OidcProvider, ProfileSettings, Resolved, Source};
+use rkvstore_core::sts::{validate_oidc_provider_arn, validate_role_arn, validate_session_name};
 use rkvstore_core::Credentials;
 
 /// The prefixes read, in order: the official SDKs' first, then the `aliyun` CLI's aliases.
@@ -76,6 +77,19 @@ pub(super) fn oidc_from_env(env: &dyn Env) -> Result<Option<Resolved>, Credentia
         return Ok(None);
     };
     let origin = Source::OidcEnvironment.to_string();
+    // A malformed value is the environment's mistake: named here, before anything is sent.
+    let bad = |var: &str, e: rkvstore_core::ParamError| CredentialsError::Provider {
+        mode: "OIDC".to_owned(),
+        origin: origin.clone(),
+        problem: format!("{var} is not valid: {e}"),
+        fix: format!("fix the variable {var}; nothing was sent to STS"),
+    };
+    validate_role_arn(&role).map_err(|e| bad("ALIBABA_CLOUD_ROLE_ARN", e))?;
+    validate_oidc_provider_arn(&provider_arn)
+        .map_err(|e| bad("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", e))?;
+    if let Some(name) = env.var("ALIBABA_CLOUD_ROLE_SESSION_NAME") {
+        validate_session_name(&name).map_err(|e| bad("ALIBABA_CLOUD_ROLE_SESSION_NAME", e))?;
+    }
     let endpoint = sts_endpoint_for(env, None, None, false, &origin)?;
     let mut oidc = OidcProvider::new(role, provider_arn, file)
         .sts_endpoint(endpoint)

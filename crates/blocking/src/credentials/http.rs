@@ -47,9 +47,13 @@ impl Http {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder
-            .body(Vec::new())
-            .map_err(|e| NoAnswer(format!("the request to {url} could not be built: {e}")))?;
+        let request = builder.body(Vec::new()).map_err(|e| {
+            NoAnswer(format!(
+                "the request to {} could not be built: {}",
+                shown_url(url),
+                scrub(&e.to_string(), url)
+            ))
+        })?;
         let mut response = self
             .agent
             .run(request)
@@ -88,11 +92,38 @@ pub(super) fn shown_url(url: &str) -> String {
     rkvstore_core::escape::controls(&format!("{scheme}{host}{path}{hidden}")).into_owned()
 }
 
-fn describe(e: &ureq::Error, url: &str) -> String {
-    let url = shown_url(url);
-    // ureq's own text may quote the URL whole.
-    let other_text =
-        |other: &ureq::Error| other.to_string().replace(url.trim_end_matches("?…"), "");
+/// `text` with the URL `url` shown as [`shown_url`] shows it, and with its user info, query
+/// and fragment removed wherever they appear on their own (an error may quote the URL as it
+/// parsed it).
+fn scrub(text: &str, url: &str) -> String {
+    let mut out = text.replace(url, &shown_url(url));
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let mut hidden: Vec<&str> = Vec::new();
+    if let Some((user_info, _)) = authority.rsplit_once('@') {
+        hidden.push(user_info);
+        hidden.extend(user_info.split(':'));
+    }
+    if let Some(at) = tail.find(['?', '#']) {
+        let extra = &tail[at + 1..];
+        hidden.push(extra);
+        hidden.extend(extra.split(['&', '=', '#', '?']));
+    }
+    hidden.sort_by_key(|h| std::cmp::Reverse(h.len()));
+    for h in hidden {
+        // Very short pieces ("a", "1") would mangle the text without protecting much.
+        if h.len() >= 3 {
+            out = out.replace(h, "…");
+        }
+    }
+    rkvstore_core::escape::controls(&out).into_owned()
+}
+
+fn describe(e: &ureq::Error, raw_url: &str) -> String {
+    let url = shown_url(raw_url);
+    // ureq's own text may quote the URL whole, or parts of it.
+    let other_text = |other: &ureq::Error| scrub(&other.to_string(), raw_url);
     match e {
         ureq::Error::Timeout(_) => format!("{url} did not answer in time"),
         ureq::Error::BodyExceedsLimit(_) => {
@@ -107,7 +138,27 @@ fn describe(e: &ureq::Error, url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::shown_url;
+    use super::{shown_url, Http};
+    use std::time::Duration;
+
+    #[test]
+    fn a_uri_that_cannot_become_a_request_is_never_quoted_whole() {
+        let http = Http::new(Duration::from_millis(300), Duration::from_millis(300));
+        for url in [
+            "http://user:PASSWORDSECRET@127.0.0.1:1/ bad path?token=TOKENSECRET",
+            "http://user:PASSWORDSECRET@127.0.0.1:1/creds?token=TOKENSECRET",
+            "ftp://user:PASSWORDSECRET@127.0.0.1:1/creds?token=TOKENSECRET",
+            "http://user:PASSWORDSECRET@[::1/creds",
+        ] {
+            let Err(super::NoAnswer(text)) = http.send("GET", url, &[]) else {
+                panic!("{url} answered");
+            };
+            assert!(
+                !text.contains("PASSWORDSECRET") && !text.contains("TOKENSECRET"),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn a_token_in_the_uri_is_never_shown() {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rkvstore_core::sts::validate_role_arn;
+use rkvstore_core::sts::{validate_role_arn, validate_session_name};
 use rkvstore_core::Credentials;
 
 use super::settings::sts_endpoint_for;
@@ -75,6 +75,12 @@ pub(super) fn load(
                 .sts_endpoint(sts_endpoint_for(env, None, None, false, &origin)?)
                 .described("RamRoleArn", origin.clone());
             if let Some(s) = field("role_session_name") {
+                validate_session_name(s).map_err(|e| {
+                    bad_file(
+                        path,
+                        format!("section [{section}]: fix role_session_name: {e}"),
+                    )
+                })?;
                 role = role.session_name(s);
             }
             if let Some(p) = field("policy") {
@@ -94,6 +100,12 @@ pub(super) fn load(
             .sts_endpoint(sts_endpoint_for(env, None, None, false, &origin)?)
             .origin(origin.clone());
             if let Some(s) = field("role_session_name") {
+                validate_session_name(s).map_err(|e| {
+                    bad_file(
+                        path,
+                        format!("section [{section}]: fix role_session_name: {e}"),
+                    )
+                })?;
                 oidc = oidc.session_name(s);
             }
             Arc::new(oidc)

@@ -1,6 +1,6 @@
 //! Finding credentials, in the order the official tools look, and the providers that get them.
 //!
-//! The default chain, first match wins:
+//! The default chain, first match wins, in the official libraries' order:
 //!
 //! 1. Credentials or a provider given to the builder.
 //! 2. Environment: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and
@@ -8,22 +8,26 @@
 //!    prefixes that the `aliyun` CLI also reads.
 //! 3. OIDC from the environment, when `ALIBABA_CLOUD_ROLE_ARN`,
 //!    `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and `ALIBABA_CLOUD_OIDC_TOKEN_FILE` are all set (RRSA).
-//! 4. The `aliyun` CLI's `~/.aliyun/config.json`: the profile named by `--profile` /
-//!    `ALIBABA_CLOUD_PROFILE`, else the file's `current` one, in any mode.
+//! 4. The `aliyun` CLI's `~/.aliyun/config.json`: the profile named by `ALIBABA_CLOUD_PROFILE`,
+//!    else the file's `current` one, in any mode.
 //! 5. The credentials file `~/.alibabacloud/credentials` (or `ALIBABA_CLOUD_CREDENTIALS_FILE`).
-//! 6. `ALIBABA_CLOUD_CREDENTIALS_URI`.
-//! 7. The ECS instance's RAM role, only where there is evidence of an instance
+//! 6. The ECS instance's RAM role, only where there is evidence of an instance
 //!    (`ALIBABA_CLOUD_ECS_METADATA` or `ALIBABA_CLOUD_ECS_METADATA_ENDPOINT` set, or the
 //!    machine's DMI data naming Alibaba Cloud) and unless `ALIBABA_CLOUD_ECS_METADATA_DISABLED`
 //!    is `true`. The official libraries always try it, which off ECS costs a timeout on every
-//!    run; here it is never probed where it cannot be.
+//!    run; here it is never probed where it cannot be. When `ALIBABA_CLOUD_CREDENTIALS_URI` is
+//!    set too, the URI is tried when the instance role fails.
+//! 7. `ALIBABA_CLOUD_CREDENTIALS_URI`.
 //!
-//! A credentials URI comes before the metadata service (the official libraries have them the
-//! other way round) because a variable set on purpose says more than the machine it runs on.
+//! A profile step (4, 5) whose profile cannot be used (an unsupported mode, a missing field,
+//! a file that is not JSON) is skipped, as the official chain skips it, and named in the error
+//! when nothing else works. A file that cannot be read at all (a FIFO, a device) stays an
+//! error.
 //!
 //! Naming a profile explicitly (the builder's `profile`, the CLI's `--profile`) skips the
 //! environment's keys, OIDC variables, URI and the instance role: asking for a profile means
-//! that profile.
+//! that profile, and its mistakes are errors. `ALIBABA_CLOUD_PROFILE` does not name one: it
+//! only picks the profile of steps 4 and 5.
 //!
 //! Reading the environment goes through [`Env`], so tests can supply their own `HOME` and
 //! variables without touching the process's.
@@ -253,7 +257,13 @@ impl fmt::Display for CredentialsError {
             CredentialsError::NotFound { looked } => {
                 f.write_str("no Alibaba Cloud credentials found. Looked in:")?;
                 for (i, place) in looked.iter().enumerate() {
-                    write!(f, "\n  {}. {place}", i + 1)?;
+                    // One line each, whatever a file or variable held.
+                    write!(
+                        f,
+                        "\n  {}. {}",
+                        i + 1,
+                        rkvstore_core::escape::controls(place)
+                    )?;
                 }
                 f.write_str(
                     "\nSet ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, \
@@ -302,6 +312,12 @@ impl fmt::Display for CredentialsError {
                          runs use a RamRoleArn, EcsRamRole or OIDC profile, or an External \
                          profile whose process_command prints credentials"
                     }
+                    "bearertoken" => {
+                        "which signs requests with a bearer token that R-kvstore does not \
+                         accept; use an AccessKey pair (mode AK), a RAM role (RamRoleArn, \
+                         EcsRamRole or OIDC), or an External profile whose process_command \
+                         prints credentials"
+                    }
                     "rsakeypair" | "type = rsa_key_pair" => {
                         "which Alibaba Cloud has deprecated; create an AccessKey pair for a RAM \
                          user (mode AK) or assume a RAM role (mode RamRoleArn)"
@@ -323,8 +339,11 @@ impl fmt::Display for CredentialsError {
 
 impl std::error::Error for CredentialsError {}
 
-/// Runs the chain. `explicit` wins; `profile` is a profile named by the caller. No provider
-/// is called yet: this only decides which one will be, reading local files and variables.
+/// Runs the chain. `explicit` wins; `profile` is a profile named by the caller (the CLI's
+/// `--profile`), which means that profile and nothing else. `ALIBABA_CLOUD_PROFILE` only picks
+/// the profile the chain's profile steps read, after the environment's keys and OIDC, as in the
+/// official libraries. No provider is called yet: this only decides which one will be, reading
+/// local files and variables.
 pub fn resolve(
     env: &dyn Env,
     explicit: Option<&Credentials>,
@@ -334,8 +353,11 @@ pub fn resolve(
         return Ok(Resolved::fixed(c.clone(), Source::Explicit, None));
     }
     let mut looked = vec!["explicit credentials: none given".to_owned()];
+    let named = profile.is_some();
 
-    if profile.is_none() {
+    if named {
+        looked.push("environment variables: skipped because a profile was named".to_owned());
+    } else {
         match env::from_env(env)? {
             Some(found) => return Ok(found),
             None => looked.push(format!(
@@ -351,14 +373,32 @@ pub fn resolve(
                     .to_owned(),
             ),
         }
-    } else {
-        looked.push("environment variables: skipped because a profile was named".to_owned());
     }
-    let named = profile.is_some();
 
     let profile = profile
         .map(str::to_owned)
         .or_else(|| env.var("ALIBABA_CLOUD_PROFILE"));
+    // Outside a named profile, a profile step that cannot be used is noted and the chain goes
+    // on, as the official chain does; the note is in the error if nothing else works.
+    let step = |looked: &mut Vec<String>,
+                found: Result<Option<Resolved>, CredentialsError>,
+                missing: String|
+     -> Result<Option<Resolved>, CredentialsError> {
+        match found {
+            Ok(Some(found)) => Ok(Some(found)),
+            Ok(None) => {
+                looked.push(missing);
+                Ok(None)
+            }
+            // A file that cannot be read at all (a FIFO, a device, a link loop) is a hazard to
+            // report, not a profile to skip.
+            Err(e) if named || unreadable(&e) => Err(e),
+            Err(e) => {
+                looked.push(format!("{e} (skipped)"));
+                Ok(None)
+            }
+        }
+    };
     let home = home(env);
     let cli_path = home.as_ref().map(|h| h.join(".aliyun").join("config.json"));
     let mut files_with_profiles = Vec::new();
@@ -369,14 +409,18 @@ pub fn resolve(
         }
         Some(path) if crate::local_file::exists(path) => {
             files_with_profiles.push(path.clone());
-            if let Some(found) = cli_config::load(path, profile.as_deref(), env)? {
-                return Ok(found);
-            }
-            looked.push(format!(
+            let missing = format!(
                 "{}: no profile {}",
                 path.display(),
                 profile.as_deref().unwrap_or("marked current")
-            ));
+            );
+            if let Some(found) = step(
+                &mut looked,
+                cli_config::load(path, profile.as_deref(), env),
+                missing,
+            )? {
+                return Ok(found);
+            }
         }
         Some(path) => looked.push(format!("{}: not found", path.display())),
         None => looked.push("~/.aliyun/config.json: HOME is not set".to_owned()),
@@ -393,50 +437,61 @@ pub fn resolve(
     match &ini_path {
         Some(path) if crate::local_file::exists(path) => {
             files_with_profiles.push(path.clone());
-            if let Some(found) = ini_file::load(path, &section, env)? {
+            let missing = format!("{}: no section [{section}]", path.display());
+            if let Some(found) = step(&mut looked, ini_file::load(path, &section, env), missing)? {
                 return Ok(found);
             }
-            looked.push(format!("{}: no section [{section}]", path.display()));
         }
         Some(path) => looked.push(format!("{}: not found", path.display())),
         None => looked.push("~/.alibabacloud/credentials: HOME is not set".to_owned()),
     }
 
     // A profile that was asked for by name and exists nowhere is a mistake worth naming.
-    if let Some(profile) = profile {
+    if named {
         return Err(CredentialsError::NoSuchProfile {
-            profile,
+            profile: profile.unwrap_or_default(),
             files: files_with_profiles,
         });
     }
-    if !named {
-        match env.var("ALIBABA_CLOUD_CREDENTIALS_URI") {
-            Some(uri) => {
-                let provider = CredentialsUriProvider::new(uri)
-                    .origin("environment variable ALIBABA_CLOUD_CREDENTIALS_URI");
-                return Ok(Resolved {
-                    provider: Arc::new(provider),
-                    source: Source::CredentialsUri,
-                    region: None,
-                    settings: ProfileSettings::default(),
-                });
-            }
-            None => looked.push("ALIBABA_CLOUD_CREDENTIALS_URI: not set".to_owned()),
+    let uri = env.var("ALIBABA_CLOUD_CREDENTIALS_URI").map(|uri| {
+        CredentialsUriProvider::new(uri)
+            .origin("environment variable ALIBABA_CLOUD_CREDENTIALS_URI")
+    });
+    match ecs_evidence(env) {
+        Ok(why) => {
+            let ecs = ecs_provider(env, None, &format!("the ECS instance ({why})"));
+            // The official chain tries the instance role, then the URI when that fails.
+            let provider: Arc<dyn CredentialsProvider> = match uri {
+                Some(uri) => Arc::new(provider::Fallback::new(Arc::new(ecs), Arc::new(uri))),
+                None => Arc::new(ecs),
+            };
+            return Ok(Resolved {
+                provider,
+                source: Source::EcsInstance,
+                region: None,
+                settings: ProfileSettings::default(),
+            });
         }
-        match ecs_evidence(env) {
-            Ok(why) => {
-                let provider = ecs_provider(env, None, &format!("the ECS instance ({why})"));
-                return Ok(Resolved {
-                    provider: Arc::new(provider),
-                    source: Source::EcsInstance,
-                    region: None,
-                    settings: ProfileSettings::default(),
-                });
-            }
-            Err(why) => looked.push(format!("ECS instance RAM role: {why}")),
+        Err(why) => looked.push(format!("ECS instance RAM role: {why}")),
+    }
+    match uri {
+        Some(provider) => Ok(Resolved {
+            provider: Arc::new(provider),
+            source: Source::CredentialsUri,
+            region: None,
+            settings: ProfileSettings::default(),
+        }),
+        None => {
+            looked.push("ALIBABA_CLOUD_CREDENTIALS_URI: not set".to_owned());
+            Err(CredentialsError::NotFound { looked })
         }
     }
-    Err(CredentialsError::NotFound { looked })
+}
+
+/// `true` for a credentials file that could not be read, as opposed to one whose content is
+/// unusable.
+fn unreadable(e: &CredentialsError) -> bool {
+    matches!(e, CredentialsError::BadFile { problem, .. } if problem.starts_with("cannot read it"))
 }
 
 /// Why this looks like an ECS instance, or why the instance role is not tried.

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use rkvstore_core::sts::{sts_endpoint, AssumeRoleWithOidc, TemporaryCredentials};
+use rkvstore_core::sts::{
+    sts_endpoint, validate_duration_seconds, validate_oidc_provider_arn, validate_role_arn,
+    validate_session_name, AssumeRoleWithOidc, TemporaryCredentials,
+};
 use rkvstore_core::Endpoint;
 
 use super::ram_role::{default_session_name, sts_failure};
@@ -86,6 +89,21 @@ impl OidcProvider {
 
 impl CredentialsProvider for OidcProvider {
     fn fetch(&self) -> Result<TemporaryCredentials, CredentialsError> {
+        // A mistake in the configuration is not an STS failure: say so, and send nothing.
+        validate_role_arn(&self.role_arn)
+            .and_then(|()| validate_oidc_provider_arn(&self.provider_arn))
+            .and_then(|()| validate_session_name(&self.session_name))
+            .and_then(|()| {
+                self.duration_seconds
+                    .map_or(Ok(()), validate_duration_seconds)
+            })
+            .map_err(|e| {
+                self.failed(
+                    e.to_string(),
+                    "fix the configuration (role ARN, OIDC provider ARN, session name or \
+                     duration); nothing was sent to STS",
+                )
+            })?;
         // Read at every refresh: the platform rotates the token in place.
         let token = local_file::read_to_string(&self.token_file, MAX_TOKEN_BYTES).map_err(|e| {
             let fix = match e.kind() {

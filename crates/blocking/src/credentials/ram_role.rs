@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use rkvstore_core::escape::controls;
 use rkvstore_core::sts::{sts_endpoint, AssumeRole, TemporaryCredentials};
 use rkvstore_core::Endpoint;
 
@@ -94,6 +95,15 @@ impl RamRoleArnProvider {
 
 impl CredentialsProvider for RamRoleArnProvider {
     fn fetch(&self) -> Result<TemporaryCredentials, CredentialsError> {
+        // A mistake in the configuration is not an STS failure: say so, and send nothing.
+        self.op.validate().map_err(|e| CredentialsError::Provider {
+            mode: self.mode.to_owned(),
+            origin: self.origin.clone(),
+            problem: e.to_string(),
+            fix: "fix the configuration (role ARN, session name or duration); nothing was \
+                      sent to STS"
+                .to_owned(),
+        })?;
         let source = self.source.fetch()?;
         self.sts
             .call(&self.op, Some(&source.credentials))
@@ -129,7 +139,12 @@ pub(super) fn sts_failure(
 ) -> CredentialsError {
     let (problem, fix) = match e.api() {
         Some(api) => {
-            let problem = format!("STS answered {}: {}", api.code, api.message);
+            // From the network: one line, whatever it holds.
+            let problem = format!(
+                "STS answered {}: {}",
+                controls(&api.code),
+                controls(&api.message)
+            );
             let fix = match api.code.as_str() {
                 "NoPermission" => format!(
                     "the credentials that sign the request may not assume {role_arn}: add their \
@@ -165,7 +180,11 @@ pub(super) fn sts_failure(
             (problem, fix)
         }
         None => (
-            format!("calling STS at {} failed: {}", endpoint, crate::Report(e)),
+            format!(
+                "calling STS at {} failed: {}",
+                endpoint,
+                controls(&crate::Report(e).to_string())
+            ),
             "check the STS endpoint (sts_endpoint, ALIBABA_CLOUD_STS_ENDPOINT, \
              ALIBABA_CLOUD_STS_REGION) and the network"
                 .to_owned(),

@@ -60,6 +60,15 @@ pub fn run(global: &Global, args: &AuditArgs) -> Result<(), Failure> {
         .as_deref()
         .is_some_and(|o| o.trim().eq_ignore_ascii_case("csv"));
     if csv {
+        // A query selects from the JSON document, which CSV is not: refused rather than
+        // silently ignored.
+        if g.cli_query.is_some() {
+            return Err(Failure::Usage(
+                "--cli-query applies to JSON, not to --output csv: use --output json with \
+                 --cli-query, or csv without it"
+                    .into(),
+            ));
+        }
         g.output = Some("json".into());
     }
     let regions: Vec<String> = g
@@ -297,8 +306,8 @@ fn csv_field(s: &str) -> String {
 fn write_csv(out: &mut impl Write, report: &AuditReport) -> std::io::Result<()> {
     writeln!(
         out,
-        "verdict,region,instance_id,instance_name,architecture,policy_days,policy_window,\
-         retention_days,last_success,last_success_age_secs,running_job_id,running_job_status,\
+        "verdict,region,instance_id,instance_name,zone,architecture,capacity_mb,network_type,\
+         tags,policy_days,policy_window,retention_days,last_success,last_success_age_secs,running_job_id,running_job_status,\
          running_job_progress,error_action,error_code,error_message"
     )?;
     for r in &report.rows {
@@ -308,7 +317,15 @@ fn write_csv(out: &mut impl Write, report: &AuditReport) -> std::io::Result<()> 
             r.region.clone(),
             r.instance_id.clone(),
             opt(r.instance_name.clone()),
+            opt(r.zone.clone()),
             opt(r.architecture.clone()),
+            opt(r.capacity_mb.map(|c| c.to_string())),
+            opt(r.network_type.clone()),
+            r.tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(";"),
             opt(r.policy.as_ref().map(|p| {
                 p.days
                     .iter()
@@ -339,40 +356,69 @@ fn write_csv(out: &mut impl Write, report: &AuditReport) -> std::io::Result<()> 
     Ok(())
 }
 
-/// The progress bar: instances done of the total, and errors so far; only on a terminal.
-struct Bar(Option<ProgressBar>);
+/// The progress bar: instances done of the total, and errors so far; only on a terminal. Like
+/// the wait bars ([`crate::progress`]) it fits the terminal: the bar takes what the text leaves,
+/// and below 60 columns the text is shorter, so that nothing wraps at 40.
+struct Bar {
+    bar: Option<ProgressBar>,
+    narrow: bool,
+}
+
+/// Below this many columns the compact layout is used.
+const NARROW: u16 = 60;
 
 impl Bar {
     fn new(on_terminal: bool) -> Self {
         if !(on_terminal && std::io::stderr().is_terminal()) {
-            return Bar(None);
+            return Bar {
+                bar: None,
+                narrow: false,
+            };
         }
+        let narrow = console::Term::stderr()
+            .size_checked()
+            .is_some_and(|(_, cols)| cols < NARROW);
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{spinner} auditing [{bar:30}] {pos}/{len} instances, {msg} ({elapsed})",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let template = if narrow {
+            "{spinner} {wide_bar} {pos}/{len} {msg} {elapsed}"
+        } else {
+            "{spinner} auditing [{wide_bar}] {pos}/{len} instances, {msg} ({elapsed})"
+        };
+        let style = ProgressStyle::with_template(template)
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        bar.set_message("0 errors");
-        bar.enable_steady_tick(Duration::from_millis(100));
-        Bar(Some(bar))
+        let bar = Bar {
+            bar: Some(bar),
+            narrow,
+        };
+        bar.set_errors(0);
+        if let Some(b) = &bar.bar {
+            b.enable_steady_tick(Duration::from_millis(100));
+        }
+        bar
+    }
+
+    fn set_errors(&self, errors: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(if self.narrow {
+                format!("{errors} err")
+            } else {
+                format!("{errors} error{}", if errors == 1 { "" } else { "s" })
+            });
+        }
     }
 
     fn show(&self, p: &AuditProgress) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
-            bar.set_message(format!(
-                "{} error{}",
-                p.errors,
-                if p.errors == 1 { "" } else { "s" }
-            ));
         }
+        self.set_errors(p.errors);
     }
 
     fn finish(&self) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }

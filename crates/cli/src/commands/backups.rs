@@ -73,13 +73,28 @@ pub fn window(
     Ok(op)
 }
 
+/// The window looked through for `--backup-id` without `--since`/`--start`: the longest
+/// retention the service allows (730 days) and a day to spare. DescribeBackups sets no limit on
+/// the window's length (the pager walks however many pages it holds).
+pub const LOOKUP_DAYS: i64 = 731;
+
 pub fn run(config: &Config, args: &BackupsArgs) -> Result<(), Failure> {
-    let mut op = window(
-        &args.instance_id,
-        args.since.as_deref(),
-        args.start.as_deref(),
-        args.end.as_deref(),
-    )?;
+    // One set by ID may be as old as retention allows: look through all of it unless told.
+    let mut op = if args.backup_id.is_some() && args.since.is_none() && args.start.is_none() {
+        let now = now();
+        DescribeBackups::new(
+            args.instance_id.as_str(),
+            rkvstore_blocking::core::minute_time(now.offset(-LOOKUP_DAYS * 86_400)),
+            rkvstore_blocking::core::minute_time(now.offset(60)),
+        )
+    } else {
+        window(
+            &args.instance_id,
+            args.since.as_deref(),
+            args.start.as_deref(),
+            args.end.as_deref(),
+        )?
+    };
     op.backup_id = args.backup_id;
     op.backup_job_id = args.job_id;
     op.page_size = args.page_size;
@@ -93,11 +108,31 @@ pub fn run(config: &Config, args: &BackupsArgs) -> Result<(), Failure> {
         })?;
         return dry_run(&client, &client.request_for(&page)?);
     }
-    let all = client.describe_all_backups(&op)?;
+    let all = all_backups(config, &client, &op)?;
     print(|out| match config.output {
         Output::Json => output::json(out, &api_json(&args.instance_id, &all)),
         Output::Table => table(out, &args.instance_id, &all.backups),
     })
+}
+
+/// Every page of `op`, each set once; a warning on stderr when the service repeated pages or
+/// claimed more sets than it gave (the sets gathered are still shown).
+pub fn all_backups(
+    config: &Config,
+    client: &rkvstore_blocking::Client,
+    op: &DescribeBackups,
+) -> Result<DescribeBackupsResponse, Failure> {
+    let (all, warning) = client.walk_backups(op)?;
+    if let Some(w) = warning {
+        if !config.quiet {
+            // The counts came from the network.
+            crate::term::line(format_args!(
+                "rkvstore: warning: {}; the list may be incomplete",
+                controls(&w.to_string())
+            ));
+        }
+    }
+    Ok(all)
 }
 
 /// The merged answer in the API's own shape: `Backups.Backup` holds every page's sets.

@@ -62,7 +62,12 @@ pub fn run(config: &Config, action: &str, raw: &[String], how: &How<'_>) -> Resu
             validate::token("--api-version", version)?;
         }
     }
-    let (client, _emulator) = config.connect()?;
+    // Without a region, the central host: R-kvstore's own, or the product's.
+    let central = match how.product {
+        Some((product, _)) => product_host(product, None),
+        None => rkvstore_blocking::core::CENTRAL_HOST.to_owned(),
+    };
+    let (client, _emulator) = config.connect_or_central(&central)?;
     let request = build_request(config, &client, action, params, how.product)?;
     if config.dry_run {
         return dry_run(&client, &request);
@@ -97,9 +102,12 @@ pub fn run(config: &Config, action: &str, raw: &[String], how: &How<'_>) -> Resu
     } else {
         fetch(&request)?
     };
+    // JSON unless a table is asked for: `call` is for scripts, whatever stdout is.
     print(|out| match config.output {
-        Output::Json => output::json(out, &value),
-        Output::Table => out.write_all(crate::cols::generic_table(&value).as_bytes()),
+        Output::Table if config.output_given => {
+            out.write_all(crate::cols::generic_table(&value).as_bytes())
+        }
+        _ => output::json(out, &value),
     })
 }
 

@@ -18,7 +18,7 @@ use crate::output;
 use crate::transfer::Transfer;
 
 /// How far back `--backup-id` is looked for: the longest retention the service allows.
-const LOOKUP_DAYS: i64 = 731;
+use super::backups::LOOKUP_DAYS;
 
 pub fn run(config: &Config, args: &DownloadArgs) -> Result<(), Failure> {
     let now = now();
@@ -37,7 +37,7 @@ pub fn run(config: &Config, args: &DownloadArgs) -> Result<(), Failure> {
     if config.dry_run {
         return dry_run(&client, &client.request_for(&op)?);
     }
-    let all = client.describe_all_backups(&op)?;
+    let all = super::backups::all_backups(config, &client, &op)?;
     let backup = pick(&all.backups, args.backup_id).ok_or_else(|| Failure::Exit {
         code: 1,
         message: match args.backup_id {
@@ -76,7 +76,12 @@ pub fn run(config: &Config, args: &DownloadArgs) -> Result<(), Failure> {
     let name = file_name(url, backup.backup_id);
     let options = DownloadOptions::new(&args.dir, name.clone())
         .expected_size(backup.backup_size)
-        .force(args.force);
+        .force(args.force)
+        // `--connect-timeout`/`--read-timeout` (or the profile's): the read timeout is also the
+        // body's idle timeout, so that a server gone quiet mid-file ends the download.
+        .timeouts(client.connect_timeout(), client.read_timeout())
+        // The expiry check by the service's clock, when a call taught the client ours is off.
+        .clock_skew(client.clock_skew());
     if config.verbose {
         crate::term::line(format_args!("rkvstore: downloading {}", shown_url(url)));
     }

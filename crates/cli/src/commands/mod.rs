@@ -23,7 +23,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Completions { shell } => completions(shell),
         Command::Version => print(|out| writeln!(out, "rkvstore {}", env!("CARGO_PKG_VERSION"))),
-        Command::Complete { what } => print(|out| crate::completion::candidates(out, &what)),
         Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Emulator { args } => emulator(&args),
         Command::BackupTasks {

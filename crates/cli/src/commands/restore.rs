@@ -41,13 +41,11 @@ pub fn run(config: &Config, args: &RestoreArgs) -> Result<(), Failure> {
             ),
             Output::Table => writeln!(
                 out,
-                "Restoring {} from backup {}; follow it with `{} restore … --wait` or `{} call \
-                 DescribeInstanceAttribute --InstanceId {}`.",
+                "Restoring {} from backup {}; follow it (read-only: this does not restore \
+                 again) with `{}`.",
                 args.instance_id,
                 args.backup_id,
-                config.command_prefix(),
-                config.command_prefix(),
-                args.instance_id
+                follow_command(config, &args.instance_id)
             ),
         });
     };
@@ -85,6 +83,17 @@ pub fn run(config: &Config, args: &RestoreArgs) -> Result<(), Failure> {
             controls(&status)
         ),
     })
+}
+
+/// A read-only command that follows the instance back to `Normal`: DescribeInstanceAttribute
+/// polled by `call --waiter`, never a second RestoreInstance.
+pub fn follow_command(config: &Config, instance_id: &str) -> String {
+    format!(
+        "{} call DescribeInstanceAttribute --InstanceId {} --waiter \
+         'expr=Instances.DBInstanceAttribute[0].InstanceStatus,to=Normal,timeout=600'",
+        config.command_prefix(),
+        crate::config::shell_quote(instance_id)
+    )
 }
 
 /// Asks for the instance ID on a terminal; refuses without `--yes` anywhere else.
@@ -127,9 +136,9 @@ fn may_have_started(config: &Config, instance_id: &str, e: Error) -> Failure {
         failure: Box::new(Failure::Client(e)),
         hint: format!(
             "the restore may have started; check with {} call DescribeInstanceAttribute \
-             --InstanceId {instance_id} (BackupRecovering means it is running) before trying \
-             again",
-            config.command_prefix()
+             --InstanceId {} (BackupRecovering means it is running) before trying again",
+            config.command_prefix(),
+            crate::config::shell_quote(instance_id)
         ),
     }
 }

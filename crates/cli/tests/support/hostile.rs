@@ -17,6 +17,12 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Send only this many bytes of the body, then close (Content-Length still says all).
+    pub cut_after: Option<usize>,
+    /// Send only this many bytes of the body, then go quiet with the connection open.
+    pub stall_after: Option<usize>,
+    /// Send no Content-Length: the body ends when the connection closes.
+    pub no_length: bool,
 }
 
 impl Reply {
@@ -25,7 +31,33 @@ impl Reply {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.into(),
+            cut_after: None,
+            stall_after: None,
+            no_length: false,
         }
+    }
+
+    /// A reply with only these headers (no default Content-Type).
+    pub fn bare(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Reply {
+            headers: Vec::new(),
+            ..Reply::new(status, body)
+        }
+    }
+
+    pub fn cut_after(mut self, bytes: usize) -> Self {
+        self.cut_after = Some(bytes);
+        self
+    }
+
+    pub fn stall_after(mut self, bytes: usize) -> Self {
+        self.stall_after = Some(bytes);
+        self
+    }
+
+    pub fn no_length(mut self) -> Self {
+        self.no_length = true;
+        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -52,6 +84,8 @@ impl Hostile {
             let requests = Arc::clone(&requests);
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
+                // Stalled connections stay open, silent, until the server stops.
+                let mut held: Vec<TcpStream> = Vec::new();
                 let mut n = 0usize;
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -63,7 +97,8 @@ impl Hostile {
                         .or(replies.last())
                         .cloned()
                         .unwrap_or_else(|| Reply::new(500, ""));
-                    if let Some(request) = serve(stream, &reply) {
+                    if let Some((request, stalled)) = serve(stream, &reply) {
+                        held.extend(stalled);
                         requests
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -110,8 +145,9 @@ impl Drop for Hostile {
 }
 
 /// Reads one request (head and `Content-Length` body) and writes `reply`; `None` when the
-/// connection closed before a whole request arrived.
-fn serve(stream: TcpStream, reply: &Reply) -> Option<String> {
+/// connection closed before a whole request arrived. A stalled reply hands its connection
+/// back, to be held open.
+fn serve(stream: TcpStream, reply: &Reply) -> Option<(String, Option<TcpStream>)> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut head = String::new();
@@ -139,12 +175,18 @@ fn serve(stream: TcpStream, reply: &Reply) -> Option<String> {
     for (name, value) in &reply.headers {
         response.push_str(&format!("{name}: {value}\r\n"));
     }
-    response.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        reply.body.len()
-    ));
+    if !reply.no_length {
+        response.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+    }
+    response.push_str("Connection: close\r\n\r\n");
     let _ = out.write_all(response.as_bytes());
-    let _ = out.write_all(&reply.body);
+    let sent = reply
+        .cut_after
+        .or(reply.stall_after)
+        .unwrap_or(reply.body.len())
+        .min(reply.body.len());
+    let _ = out.write_all(reply.body.get(..sent).unwrap_or_default());
     let _ = out.flush();
-    Some(head)
+    let held = reply.stall_after.map(|_| out);
+    Some((head, held))
 }

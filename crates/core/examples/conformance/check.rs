@@ -300,12 +300,7 @@ fn check_acs3(v: &Acs3Vector) -> Result<Outcome, String> {
             },
         )
         .map_err(|e| e.to_string())?;
-        let ours = signed
-            .headers()
-            .iter()
-            .find(|(k, _)| *k == "authorization")
-            .map(|(_, a)| a.as_str())
-            .unwrap_or_default();
+        let ours = signed.headers().get("authorization").unwrap_or_default();
         compare(
             &mut mismatches,
             "request authorization",

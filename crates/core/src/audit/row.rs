@@ -1,6 +1,8 @@
 //! One instance's audit: what was found about it, and the verdict, as pure functions of the
 //! answers and the time.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::Verdict;
@@ -130,9 +132,19 @@ pub struct RunningJob {
     pub progress: Option<u8>,
 }
 
-/// Whether DescribeBackupTasks was asked about the instance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Whether DescribeBackupTasks was asked about the instance. Serialized as one shape whatever
+/// the case, for machines: `{"status": "checked" | "skipped" | "not_checked", "reason": text
+/// or null}`.
+///
+/// ```
+/// use rkvstore_core::audit::TasksCheck;
+/// assert_eq!(serde_json::to_string(&TasksCheck::Checked).unwrap(),
+///     r#"{"status":"checked","reason":null}"#);
+/// let skipped = TasksCheck::Skipped { reason: "cluster".into() };
+/// assert_eq!(serde_json::to_string(&skipped).unwrap(),
+///     r#"{"status":"skipped","reason":"cluster"}"#);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TasksCheck {
     /// It was asked.
@@ -144,6 +156,31 @@ pub enum TasksCheck {
     },
     /// It was not, or it failed (the row's error says which).
     NotChecked,
+}
+
+impl TasksCheck {
+    /// `checked`, `skipped` or `not_checked`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            TasksCheck::Checked => "checked",
+            TasksCheck::Skipped { .. } => "skipped",
+            TasksCheck::NotChecked => "not_checked",
+        }
+    }
+}
+
+impl Serialize for TasksCheck {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("status", self.status())?;
+        let reason = match self {
+            TasksCheck::Skipped { reason } => Some(reason.as_str()),
+            _ => None,
+        };
+        map.serialize_entry("reason", &reason)?;
+        map.end()
+    }
 }
 
 /// What was gathered about one instance; a field is `None` when its call was not made or
@@ -173,12 +210,20 @@ pub struct InstanceAudit {
     pub instance_id: String,
     /// The instance's name.
     pub instance_name: Option<String>,
+    /// The zone, such as `cn-hangzhou-h`.
+    pub zone: Option<String>,
     /// `standard`, `cluster` or `rwsplit`.
     pub architecture: Option<String>,
     /// The engine version, such as `7.0`.
     pub engine_version: Option<String>,
     /// The instance's status, such as `Normal`.
     pub instance_status: Option<String>,
+    /// The capacity in MB (`Capacity`).
+    pub capacity_mb: Option<u64>,
+    /// `VPC` or `CLASSIC`.
+    pub network_type: Option<String>,
+    /// The tags, key to value.
+    pub tags: BTreeMap<String, String>,
     /// The backup policy, when it could be read.
     pub policy: Option<PolicyView>,
     /// When the last successful backup ended (else started), `yyyy-MM-ddTHH:mm:ssZ`.
@@ -214,9 +259,13 @@ fn is_success(b: &Backup) -> bool {
 }
 
 /// The verdict for an instance whose calls all succeeded: the first of `NO-BACKUPS`, `STALE`,
-/// `FAILED`, `POLICY-OFF` that applies, else `OK`. `backups` are the sets in the look-back
-/// window; a window that holds only failed sets counts as holding no backup, since nothing
-/// can be restored from them. Sets whose time cannot be read are ignored.
+/// `FAILED`, `POLICY-OFF` that applies, else `OK`, with the issue's definitions taken as they
+/// are written: `NO-BACKUPS` when there is no backup set in the look-back window at all,
+/// `STALE` when the last successful one is older than the allowed age, `FAILED` when the
+/// latest set failed. So a window of failed sets only is `FAILED` (its latest failed); one
+/// with no success and a latest set that did not fail either (still running) is `STALE`, since
+/// any success is older than the window, which is longer than the allowed age. Sets whose time
+/// cannot be read are ignored.
 ///
 /// ```
 /// use rkvstore_core::audit::{judge, Verdict};
@@ -245,23 +294,35 @@ pub fn judge(
     now: Timestamp,
     max_age_secs: u64,
 ) -> Verdict {
+    let latest = backups
+        .iter()
+        .filter_map(|b| set_time(b).map(|t| (t, b)))
+        .max_by_key(|(t, b)| (*t, b.backup_id));
+    let Some((_, latest)) = latest else {
+        return Verdict::NoBackups;
+    };
+    let latest_failed = latest
+        .backup_status
+        .as_deref()
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("failed"));
     let last_success = backups
         .iter()
         .filter(|b| is_success(b))
         .filter_map(set_time)
         .max();
-    let Some(last_success) = last_success else {
-        return Verdict::NoBackups;
+    let stale = match last_success {
+        Some(t) => {
+            now.seconds_since(t).unwrap_or(i64::MAX)
+                > i64::try_from(max_age_secs).unwrap_or(i64::MAX)
+        }
+        // No success in the window: none at all to measure when the latest failed (FAILED
+        // says it), else any success is older than the window.
+        None => !latest_failed,
     };
-    let age = now.seconds_since(last_success).unwrap_or(i64::MAX);
-    if age > i64::try_from(max_age_secs).unwrap_or(i64::MAX) {
+    if stale {
         return Verdict::Stale;
     }
-    let latest = backups
-        .iter()
-        .filter_map(|b| set_time(b).map(|t| (t, b)))
-        .max_by_key(|(t, b)| (*t, b.backup_id));
-    if latest.is_some_and(|(_, b)| !is_success(b)) {
+    if !is_success(latest) {
         return Verdict::Failed;
     }
     if PolicyView::of(policy).is_off() {
@@ -340,9 +401,17 @@ impl InstanceAudit {
             region: region.to_owned(),
             instance_id: instance.instance_id.clone(),
             instance_name: instance.instance_name.clone(),
+            zone: instance.zone_id.clone(),
             architecture: instance.architecture_type.clone(),
             engine_version: instance.engine_version.clone(),
             instance_status: instance.instance_status.clone(),
+            capacity_mb: instance.capacity,
+            network_type: instance.network_type.clone(),
+            tags: instance
+                .tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect(),
             policy: policy.as_ref().map(PolicyView::of),
             last_success: last.map(|t| t.to_string()),
             last_success_age_secs: last
@@ -423,8 +492,12 @@ mod tests {
             set(2, "2026-11-26T02:00:00Z", "Failed"),
         ];
         assert_eq!(judge(&off, &sets, now(), 86_400), Verdict::Stale);
-        // Only failed sets: nothing to restore from.
-        assert_eq!(judge(&off, &sets[1..], now(), 86_400), Verdict::NoBackups);
+        // Only failed sets: the latest failed (NO-BACKUPS is for an empty window).
+        assert_eq!(judge(&off, &sets[1..], now(), 86_400), Verdict::Failed);
+        assert_eq!(judge(&off, &[], now(), 86_400), Verdict::NoBackups);
+        // No success and the latest still running: any success is older than the window.
+        let running = [set(3, "2026-11-29T11:00:00Z", "Running")];
+        assert_eq!(judge(&off, &running, now(), 86_400), Verdict::Stale);
         // An error beats everything.
         let row = InstanceAudit::assess(
             "cn-hangzhou",

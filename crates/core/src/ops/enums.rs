@@ -88,8 +88,8 @@ macro_rules! string_enum {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = crate::response::lenient::string(d)?;
-                Ok($name::from_api(&s))
+                // Read in place: a known value costs no allocation.
+                crate::response::lenient::map_str(d, $name::from_api)
             }
         }
     };

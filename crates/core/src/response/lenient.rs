@@ -55,6 +55,46 @@ impl<'de> Visitor<'de> for StringVisitor {
     }
 }
 
+/// [`string`] handed to `f` without keeping it: borrowed when the input allows, so that an
+/// enumeration reads a known value without allocating.
+pub(crate) fn map_str<'de, D: Deserializer<'de>, R>(d: D, f: fn(&str) -> R) -> Result<R, D::Error> {
+    d.deserialize_any(MapStr(f))
+}
+
+struct MapStr<R>(fn(&str) -> R);
+
+impl<'de, R> Visitor<'de> for MapStr<R> {
+    type Value = R;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<R, E> {
+        Ok((self.0)(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<R, E> {
+        Ok((self.0)(&v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<R, E> {
+        Ok((self.0)(&v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<R, E> {
+        Ok((self.0)(&v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<R, E> {
+        Ok((self.0)(&v.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<R, E> {
+        Ok((self.0)(""))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<R, E> {
+        Ok((self.0)(""))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<R, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
 /// A non-negative integer from a number or a string of digits, with `field` named in errors.
 pub(crate) fn u64_named<'de, D: Deserializer<'de>>(
     d: D,
@@ -143,7 +183,8 @@ where
     D: Deserializer<'de>,
     T: DeserializeOwned,
 {
-    d.deserialize_any(ListVisitor(PhantomData))
+    // The name tells the XML reader that a list is welcome here; others read the value as is.
+    d.deserialize_newtype_struct(super::xml_de::LIST, ListVisitor(PhantomData))
 }
 
 struct ListVisitor<T>(PhantomData<T>);
@@ -153,6 +194,9 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list")
+    }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));

@@ -10,6 +10,7 @@
 pub(crate) mod lenient;
 mod scan;
 pub(crate) mod xml;
+mod xml_de;
 
 use std::fmt;
 
@@ -336,30 +337,13 @@ fn parse<T: Shape>(
                 }
             }
         }
-        Format::Xml => {
-            let (root, value) = xml::to_value(body)?;
-            let api = ApiError::from_value(status, &value).filter(|a| !is_success_code(&a.code));
-            if let Some(api) = api {
-                return Err(api.into());
-            }
-            if root == "Error" {
-                return Err(not_an_api_error(status, body, Format::Xml, token).into());
-            }
-            if let Some(what) = lacks_request_id(&value) {
-                return Err(unexpected(status, body, format, what, token).into());
-            }
-            T::deserialize(value).map_err(|e| {
-                redacted(
-                    ParseError {
-                        format: Format::Xml,
-                        kind: ParseErrorKind::Shape,
-                        message: e.to_string(),
-                        offset: None,
-                    },
-                    token,
-                )
-            })?
-        }
+        // A plain success answer is read straight from the events; anything else (an error, a
+        // body of another shape, a syntax error) goes through the tree below, which decides
+        // and words the error exactly as before.
+        Format::Xml => match xml_de::from_body::<T>(body) {
+            Ok(value) => value,
+            Err(xml_de::Bail) => xml_by_tree(status, body, token)?,
+        },
     };
     match value.lacks() {
         None => {
@@ -368,6 +352,54 @@ fn parse<T: Shape>(
             Ok(value)
         }
         Some(what) => Err(unexpected(status, body, format, what, token).into()),
+    }
+}
+
+/// Reads an XML answer through a `serde_json::Value` tree: the checks of a success answer
+/// (no `Code`, not an `Error` root, a `RequestId`), then `T`.
+fn xml_by_tree<T: Shape>(status: u16, body: &[u8], token: Option<&str>) -> Result<T, Error> {
+    let format = Format::Xml;
+    let (root, value) = xml::to_value(body)?;
+    let api = ApiError::from_value(status, &value).filter(|a| !is_success_code(&a.code));
+    if let Some(api) = api {
+        return Err(api.into());
+    }
+    if root == "Error" {
+        return Err(not_an_api_error(status, body, format, token).into());
+    }
+    if let Some(what) = lacks_request_id(&value) {
+        return Err(unexpected(status, body, format, what, token).into());
+    }
+    T::deserialize(value).map_err(|e| {
+        redacted(
+            ParseError {
+                format,
+                kind: ParseErrorKind::Shape,
+                message: e.to_string(),
+                offset: None,
+            },
+            token,
+        )
+        .into()
+    })
+}
+
+/// For tests and the fuzz target: whenever the event path reads `body` as a `T`, the tree path
+/// reads it to the same value. Returns whether the event path read it.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn xml_paths_agree<T: Shape + PartialEq + fmt::Debug>(body: &[u8]) -> bool {
+    match xml_de::from_body::<T>(body) {
+        Ok(fast) => {
+            match xml_by_tree::<T>(200, body, None) {
+                Ok(tree) => assert_eq!(fast, tree, "{:?}", String::from_utf8_lossy(body)),
+                Err(e) => panic!(
+                    "the event path read {:?} but the tree path refused it: {e}",
+                    String::from_utf8_lossy(body)
+                ),
+            }
+            true
+        }
+        Err(xml_de::Bail) => false,
     }
 }
 

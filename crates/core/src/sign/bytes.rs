@@ -66,6 +66,27 @@ impl Out {
         self.len = end;
     }
 
+    /// Bytes already written, `range` of them.
+    pub(crate) fn get(&self, range: std::ops::Range<usize>) -> &[u8] {
+        self.buf
+            .get(..self.len)
+            .and_then(|b| b.get(range))
+            .unwrap_or_default()
+    }
+
+    /// Appends a copy of `range` of what is already written.
+    pub(crate) fn repeat(&mut self, range: std::ops::Range<usize>) {
+        if range.end > self.len {
+            return;
+        }
+        let end = self.len + range.len();
+        if end > self.buf.len() {
+            self.buf.resize(end.max(self.buf.len() * 2), 0);
+        }
+        self.buf.copy_within(range, self.len);
+        self.len = end;
+    }
+
     /// The text written. Everything pushed is ASCII, so the check cannot fail; it is kept
     /// because it is cheap and makes that a fact rather than a promise.
     pub(crate) fn into_string(mut self) -> String {

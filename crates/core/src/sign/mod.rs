@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use signed::Canonical;
-pub use signed::{SignedRequest, SigningText};
+pub use signed::{Headers, SignedRequest, SigningText};
 pub use unsigned::sign_unsigned;
 
 use crate::request::RpcRequest;

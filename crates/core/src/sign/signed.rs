@@ -19,10 +19,51 @@ pub(super) enum Canonical {
 #[derive(Clone, PartialEq, Eq)]
 enum Details {
     V1(Canonical),
+    /// Ranges of the request's text.
     V3 {
-        canonical_request: String,
-        string_to_sign: String,
+        canonical_request: Range<usize>,
+        string_to_sign: Range<usize>,
     },
+}
+
+/// The most headers a signed request carries: ACS3's six, the security token and the key ID
+/// beside it, `content-type` and `authorization`.
+pub(super) const MAX_HEADERS: usize = 10;
+
+/// Where a header's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum HeaderValue {
+    Static(&'static str),
+    /// A range of the request's text.
+    Text(u32, u32),
+}
+
+/// The headers, in a fixed array: signing allocates nothing for them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct HeaderList {
+    items: [(&'static str, HeaderValue); MAX_HEADERS],
+    len: usize,
+}
+
+impl HeaderList {
+    pub(super) const fn new() -> Self {
+        HeaderList {
+            items: [("", HeaderValue::Static("")); MAX_HEADERS],
+            len: 0,
+        }
+    }
+
+    /// Adds a header; the signer never adds more than [`MAX_HEADERS`].
+    pub(super) fn push(&mut self, name: &'static str, value: HeaderValue) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = (name, value);
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(&'static str, HeaderValue)] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// A signed request: method, URL, headers and body, ready to send.
@@ -32,14 +73,64 @@ enum Details {
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     method: Method,
-    url: String,
-    headers: Vec<(&'static str, String)>,
+    /// The URL, then for ACS3 the canonical request, the string to sign and the header values
+    /// that appear in neither: one buffer for the whole request.
+    text: String,
+    url_end: usize,
+    headers: HeaderList,
     body: String,
     response_format: Format,
     version: SignatureVersion,
     details: Details,
     token: Option<Secret>,
 }
+
+/// The headers of a [`SignedRequest`], as `(name, value)` pairs with lower-case names.
+#[derive(Clone, Debug)]
+pub struct Headers<'a> {
+    text: &'a str,
+    items: std::slice::Iter<'a, (&'static str, HeaderValue)>,
+}
+
+impl<'a> Headers<'a> {
+    fn resolve(&self, (name, value): &(&'static str, HeaderValue)) -> (&'static str, &'a str) {
+        let value = match *value {
+            HeaderValue::Static(s) => s,
+            HeaderValue::Text(start, end) => self
+                .text
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+        };
+        (name, value)
+    }
+
+    /// The value of the header `name`, if the request has it.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.clone().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = (&'static str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.items.next()?;
+        Some(self.resolve(item))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Headers<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let item = self.items.next_back()?;
+        Some(self.resolve(item))
+    }
+}
+
+impl ExactSizeIterator for Headers<'_> {}
 
 impl SignedRequest {
     pub(super) fn new_v1(
@@ -49,17 +140,17 @@ impl SignedRequest {
         canonical: Canonical,
         creds: &Credentials,
     ) -> Self {
-        let headers = if body.is_empty() {
-            Vec::new()
-        } else {
-            vec![(
+        let mut headers = HeaderList::new();
+        if !body.is_empty() {
+            headers.push(
                 "content-type",
-                "application/x-www-form-urlencoded".to_owned(),
-            )]
-        };
+                HeaderValue::Static("application/x-www-form-urlencoded"),
+            );
+        }
         SignedRequest {
             method: req.method(),
-            url,
+            url_end: url.len(),
+            text: url,
             headers,
             body,
             response_format: req.format(),
@@ -69,19 +160,22 @@ impl SignedRequest {
         }
     }
 
+    /// `text` holds the URL in `..url_end`, then the rest; `headers` point into it.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new_v3(
         req: &RpcRequest,
-        url: String,
-        headers: Vec<(&'static str, String)>,
+        text: String,
+        url_end: usize,
+        headers: HeaderList,
         body: String,
-        canonical_request: String,
-        string_to_sign: String,
+        canonical_request: Range<usize>,
+        string_to_sign: Range<usize>,
         creds: &Credentials,
     ) -> Self {
         SignedRequest {
             method: req.method(),
-            url,
+            text,
+            url_end,
             headers,
             body,
             response_format: Format::Json,
@@ -101,13 +195,16 @@ impl SignedRequest {
 
     /// The full URL, with the signature for signature 1.0.
     pub fn url(&self) -> &str {
-        &self.url
+        self.text.get(..self.url_end).unwrap_or_default()
     }
 
     /// Headers to send, lower-case names. For ACS3 they include `host` (equal to the URL's
     /// authority) because it is signed.
-    pub fn headers(&self) -> &[(&'static str, String)] {
-        &self.headers
+    pub fn headers(&self) -> Headers<'_> {
+        Headers {
+            text: &self.text,
+            items: self.headers.as_slice().iter(),
+        }
     }
 
     /// The body; empty unless parameters travel in a form body.
@@ -128,11 +225,11 @@ impl SignedRequest {
     /// For signature 1.0, the canonical query; for ACS3, the canonical request.
     pub fn canonical(&self) -> SigningText<'_> {
         let text = match &self.details {
-            Details::V1(Canonical::InUrl(r)) => self.url.get(r.clone()).unwrap_or_default(),
+            Details::V1(Canonical::InUrl(r)) => self.url().get(r.clone()).unwrap_or_default(),
             Details::V1(Canonical::Owned(s)) => s,
             Details::V3 {
                 canonical_request, ..
-            } => canonical_request,
+            } => self.text.get(canonical_request.clone()).unwrap_or_default(),
         };
         SigningText {
             text: text.into(),
@@ -152,7 +249,11 @@ impl SignedRequest {
                 )
                 .into()
             }
-            Details::V3 { string_to_sign, .. } => string_to_sign.as_str().into(),
+            Details::V3 { string_to_sign, .. } => self
+                .text
+                .get(string_to_sign.clone())
+                .unwrap_or_default()
+                .into(),
         };
         SigningText {
             text,
@@ -173,14 +274,14 @@ impl SignedRequest {
 
     /// The URL with the security token hidden, safe for logs.
     pub fn redacted_url(&self) -> String {
-        redact(&self.url, self.token.as_ref())
+        redact(self.url(), self.token.as_ref())
     }
 
     /// A multi-line description safe to print: method, URL, headers, body and string to sign,
     /// with the security token hidden. This is what `--dry-run` shows.
     pub fn dry_run(&self) -> String {
         let mut out = format!("{} {}\n", self.method, self.redacted_url());
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers() {
             out.push_str(name);
             out.push_str(": ");
             out.push_str(&redact(value, self.token.as_ref()));
@@ -203,18 +304,21 @@ impl SignedRequest {
         out
     }
 
-    /// Takes the parts: method, URL, headers, body.
+    /// Takes the parts: method, URL, headers, body. The headers are copied out of the
+    /// request's one buffer; a transport that only reads them uses [`SignedRequest::headers`].
     pub fn into_parts(self) -> (Method, String, Vec<(&'static str, String)>, Vec<u8>) {
-        (self.method, self.url, self.headers, self.body.into_bytes())
+        let headers = self.headers().map(|(k, v)| (k, v.to_owned())).collect();
+        let mut url = self.text;
+        url.truncate(self.url_end);
+        (self.method, url, headers, self.body.into_bytes())
     }
 }
 
 impl fmt::Debug for SignedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headers: Vec<(&str, String)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (*k, redact(v, self.token.as_ref())))
+            .headers()
+            .map(|(k, v)| (k, redact(v, self.token.as_ref())))
             .collect();
         f.debug_struct("SignedRequest")
             .field("method", &self.method)

@@ -2,7 +2,8 @@
 //!
 //! These are not API answers: a plain JSON document, or a list of role names. Each can instead
 //! be a proxy's HTML page, a 404, or garbage, and each of those gets an error that says which.
-//! No error quotes a body that parsed as JSON, since a JSON body may hold a secret.
+//! No error quotes a body raw: an excerpt has the values of secret-looking keys and every long
+//! base64-like run hidden, since any body (JSON followed by a log line, say) may hold a secret.
 
 use std::fmt;
 
@@ -121,10 +122,137 @@ impl fmt::Display for AnswerError {
 
 impl std::error::Error for AnswerError {}
 
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let cut: String = text.trim().chars().take(EXCERPT_CHARS).collect();
-    crate::escape::controls(&cut).into_owned()
+/// The start of `body`, as an error may quote it: the value of every secret-looking key
+/// (`AccessKeySecret`, `sts_token`, `password`, …) and every long run of base64-like
+/// characters replaced by `***`, cut short, and escaped. A body that is not JSON can still
+/// hold credentials (JSON followed by a log line), so nothing is quoted raw.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    shown(String::from_utf8_lossy(body).trim(), EXCERPT_CHARS)
+}
+
+/// `text` as an error may show it: secret-looking values hidden, control characters escaped,
+/// long base64-like runs (of what is shown) hidden, then cut to `max` characters.
+fn shown(text: &str, max: usize) -> String {
+    let escaped = crate::escape::controls(&redact_secret_values(text)).into_owned();
+    hide_long_runs(&escaped).chars().take(max).collect()
+}
+
+/// Runs of base64-like characters at least this long are hidden: keys, tokens, signatures.
+const LONG_RUN: usize = 20;
+
+/// `true` for a key whose value must not be shown, however it is spelled
+/// (`AccessKeySecret`, `access_key_secret`, `SecurityToken`, `sts-token`, `Password`, …).
+fn secret_key(word: &str) -> bool {
+    let key: String = word
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    [
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "signature",
+        "privatekey",
+        "credential",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Replaces the value after every secret-looking key (`key: value`, `"key":"value"`,
+/// `key=value`) with `***`.
+fn redact_secret_values(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < n {
+        if !is_word(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && is_word(chars[i]) {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        out.push_str(&word);
+        if !secret_key(&word) {
+            continue;
+        }
+        let mut j = i;
+        if j < n && (chars[j] == '"' || chars[j] == '\'') {
+            j += 1;
+        }
+        while j < n && chars[j].is_whitespace() {
+            j += 1;
+        }
+        if j >= n || !(chars[j] == ':' || chars[j] == '=') {
+            continue;
+        }
+        j += 1;
+        while j < n && chars[j].is_whitespace() {
+            j += 1;
+        }
+        out.extend(&chars[i..j]);
+        i = j;
+        match chars.get(i) {
+            Some(&q) if q == '"' || q == '\'' => {
+                i += 1;
+                while i < n && chars[i] != q {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                out.push(q);
+                out.push_str("***");
+                if i < n {
+                    out.push(q);
+                    i += 1;
+                }
+            }
+            _ => {
+                while i < n && !chars[i].is_whitespace() && !",;&}]".contains(chars[i]) {
+                    i += 1;
+                }
+                out.push_str("***");
+            }
+        }
+    }
+    out
+}
+
+/// Replaces every run of at least [`LONG_RUN`] base64-like characters with `***`.
+fn hide_long_runs(text: &str) -> String {
+    let like = |c: char| c.is_ascii_alphanumeric() || "+/=_-".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= LONG_RUN {
+            out.push_str("***");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if like(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn looks_like_html(body: &[u8]) -> bool {
@@ -178,7 +306,7 @@ fn text<'a>(
 fn expiration(raw: &str, source: &'static str) -> Result<Timestamp, AnswerError> {
     Timestamp::parse_iso8601(raw).ok_or_else(|| AnswerError::BadExpiration {
         source,
-        value: crate::escape::controls(raw).chars().take(40).collect(),
+        value: shown(raw, 40),
     })
 }
 
@@ -214,7 +342,7 @@ pub fn parse_credentials_document(
         Some(other) => {
             return Err(AnswerError::Code {
                 source,
-                code: crate::escape::controls(other).chars().take(64).collect(),
+                code: shown(other, 64),
             })
         }
         None => {
@@ -273,7 +401,7 @@ pub fn parse_role_list(status: u16, body: &[u8]) -> Result<String, AnswerError> 
         Ok(first.to_owned())
     } else {
         Err(AnswerError::BadRoleName {
-            value: crate::escape::controls(first).chars().take(40).collect(),
+            value: shown(first, 40),
         })
     }
 }
@@ -326,4 +454,34 @@ pub fn parse_external_output(stdout: &[u8]) -> Result<TemporaryCredentials, Answ
         credentials,
         expiration: expires,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_is_not_json_is_quoted_with_its_secrets_hidden() {
+        let out = b"{\"mode\":\"StsToken\",\"access_key_id\":\"STS.id\",\"access_key_secret\":\"sekrit\",\"sts_token\":\"tok\"}\nINFO fetched credentials";
+        let err = parse_external_output(out).unwrap_err().to_string();
+        assert!(err.contains("not JSON"), "{err}");
+        assert!(!err.contains("sekrit") && !err.contains("tok\""), "{err}");
+        let body =
+            b"AccessKeySecret: abc SecurityToken=CAIS123 password='p w' Signature = \"s\" ok";
+        let e = excerpt(body);
+        for s in ["abc", "CAIS123", "p w", "\"s\""] {
+            assert!(!e.contains(s), "{e}");
+        }
+        assert!(e.ends_with(" ok"), "{e}");
+        let long = excerpt(b"oops CAISabcdefghijklmnopqrstuvwxyz0123456789+/== end");
+        assert_eq!(long, "oops *** end");
+        let doc = parse_credentials_document(
+            500,
+            b"{\"Code\":\"x\",\"AccessKeySecret\":\"hidden-secret\"} trailing",
+            "the URI",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!doc.contains("hidden-secret"), "{doc}");
+    }
 }

@@ -19,7 +19,7 @@
 //! # Ok::<(), rkvstore_core::Error>(())
 //! ```
 
-mod answer;
+pub(crate) mod answer;
 mod endpoint;
 mod ops;
 
@@ -28,8 +28,9 @@ use std::fmt;
 pub use answer::{parse_credentials_document, parse_external_output, parse_role_list, AnswerError};
 pub use endpoint::sts_endpoint;
 pub use ops::{
-    validate_oidc_provider_arn, validate_role_arn, validate_session_name, AssumeRole,
-    AssumeRoleResponse, AssumeRoleWithOidc, DEFAULT_DURATION_SECS, MIN_DURATION_SECS,
+    validate_duration_seconds, validate_oidc_provider_arn, validate_role_arn,
+    validate_session_name, AssumeRole, AssumeRoleResponse, AssumeRoleWithOidc,
+    DEFAULT_DURATION_SECS, MIN_DURATION_SECS,
 };
 
 use crate::{Credentials, Timestamp};

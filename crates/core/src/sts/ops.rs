@@ -93,6 +93,13 @@ pub fn validate_session_name(value: &str) -> Result<(), ParamError> {
     }
 }
 
+/// Checks a session lifetime: 900 to 43200 seconds, as STS documents (the official libraries
+/// refuse less than 900 before sending; STS refuses more than 43200 and more than the role's own
+/// maximum).
+pub fn validate_duration_seconds(secs: u32) -> Result<(), ParamError> {
+    check_duration(secs)
+}
+
 fn check_duration(secs: u32) -> Result<(), ParamError> {
     if (MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&secs) {
         Ok(())
@@ -149,6 +156,13 @@ impl AssumeRole {
     pub fn external_id(mut self, id: impl Into<String>) -> Self {
         self.external_id = Some(id.into());
         self
+    }
+
+    /// Checks the role ARN, session name and duration, as sending would.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        validate_role_arn(&self.role_arn)?;
+        validate_session_name(&self.role_session_name)?;
+        check_duration(self.duration_seconds)
     }
 }
 

@@ -1,0 +1,114 @@
+//! The emulator-under-load benchmark of `cargo xtask bench`: `benches/examples/load_bench.rs`
+//! with 8 and then 64 concurrent clients over loopback, each run bounded (a prefill of the
+//! emulator's bounded memories, then a 3-second window). Results go to
+//! `target/load-bench.jsonl`; [`report`] prints them with the targets.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::{cargo, root, run as sh};
+
+fn results_file() -> PathBuf {
+    root().join("target").join("load-bench.jsonl")
+}
+
+/// Builds and runs the benchmark for 8 and 64 clients.
+pub fn run() -> Result<(), String> {
+    sh(&mut cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "rkvstore-benches",
+        "--example",
+        "load_bench",
+    ]))?;
+    let exe = root()
+        .join("target")
+        .join("release")
+        .join("examples")
+        .join("load_bench");
+    let mut lines = String::new();
+    for clients in ["8", "64"] {
+        let out = Command::new(&exe)
+            .args(["--clients", clients, "--seconds", "3"])
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "the load benchmark failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        lines.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    std::fs::write(results_file(), lines).map_err(|e| format!("cannot save the results: {e}"))
+}
+
+/// Prints the table of the last run and the targets, if there was a run.
+pub fn report() {
+    let Ok(text) = std::fs::read_to_string(results_file()) else {
+        println!("\nload: (no data; run `cargo xtask bench`)");
+        return;
+    };
+    println!(
+        "\n{:<22} {:>9} {:>8} {:>12} {:>8} {:>8} {:>8} {:>17}",
+        "emulator under load",
+        "req/s",
+        "errors",
+        "least share",
+        "p50",
+        "p99",
+        "max",
+        "memory in window"
+    );
+    let runs: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let f = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    for v in &runs {
+        println!(
+            "{:<22} {:>9.0} {:>8} {:>11.0}% {:>6.2}ms {:>6.2}ms {:>6.1}ms {:>5.1} -> {:>4.1} MiB",
+            format!("{} clients", f(v, "clients")),
+            f(v, "req_per_s"),
+            f(v, "errors"),
+            f(v, "least_share") * 100.0,
+            f(v, "p50_ms"),
+            f(v, "p99_ms"),
+            f(v, "max_ms"),
+            f(v, "rss_start_kib") / 1024.0,
+            f(v, "rss_max_kib") / 1024.0,
+        );
+    }
+    let at = |n: f64| runs.iter().find(|v| f(v, "clients") == n);
+    let ok = |c: bool| if c { "met" } else { "NOT met" };
+    if let (Some(eight), Some(sixty_four)) = (at(8.0), at(64.0)) {
+        let ratio = f(sixty_four, "req_per_s") / f(eight, "req_per_s");
+        println!(
+            "throughput 64 / 8 clients = {ratio:.2}x  (target >= 1.0x: {})",
+            ok(ratio >= 1.0)
+        );
+        let least = f(eight, "least_share").min(f(sixty_four, "least_share"));
+        println!(
+            "least client / mean share = {:.0}%  (target >= 25%: {})",
+            least * 100.0,
+            ok(least >= 0.25)
+        );
+        let p99 = f(sixty_four, "p99_ms");
+        println!(
+            "p99 at 64 clients = {p99:.2} ms  (target < 20 ms: {})",
+            ok(p99 < 20.0)
+        );
+        let growth = runs
+            .iter()
+            .map(|v| (f(v, "rss_max_kib") - f(v, "rss_start_kib")) / 1024.0)
+            .fold(0.0, f64::max);
+        println!(
+            "memory growth in a window = {growth:.1} MiB  (after a prefill of the emulator's \
+             bounded memories; target flat, < 2 MiB: {})",
+            ok(growth < 2.0)
+        );
+    }
+}
