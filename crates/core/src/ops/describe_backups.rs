@@ -434,15 +434,6 @@ impl Backup {
     }
 }
 
-/// Optional integers, each naming its own field in errors.
-macro_rules! opt_u64_fields {
-    ($($fn_name:ident => $field:literal),* $(,)?) => {$(
-        fn $fn_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-            lenient::u64_named(d, $field)
-        }
-    )*};
-}
-
 opt_u64_fields!(
     total_count => "TotalCount",
     page_number => "PageNumber",

@@ -1,7 +1,7 @@
 //! `DescribeInstances`: the instances of a region, one page at a time, and
 //! [`InstancePager`], which walks every page as a state machine.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::{owner_params, Operation, Owner};
 use crate::params::{Decimal, Plain};
@@ -344,18 +344,12 @@ impl Tag {
     }
 }
 
-fn total_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    lenient::u64_named(d, "TotalCount")
-}
-fn page_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    lenient::u64_named(d, "PageNumber")
-}
-fn page_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    lenient::u64_named(d, "PageSize")
-}
-fn capacity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    lenient::u64_named(d, "Capacity")
-}
+opt_u64_fields!(
+    total_count => "TotalCount",
+    page_number => "PageNumber",
+    page_size => "PageSize",
+    capacity => "Capacity",
+);
 
 /// The most pages an [`InstancePager`] asks for: 50 a page makes this half a million
 /// instances, far past any account, so reaching it means the service is repeating itself.

@@ -1,5 +1,15 @@
 //! Typed R-kvstore operations.
 
+/// Deserializers of optional integers for response fields, each naming its own field in
+/// errors (serde's `deserialize_with` takes a function, not a closure with the name).
+macro_rules! opt_u64_fields {
+    ($($fn_name:ident => $field:literal),* $(,)?) => {$(
+        fn $fn_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+            crate::response::lenient::u64_named(d, $field)
+        }
+    )*};
+}
+
 mod backup_policy;
 mod create_backup;
 mod describe_backup_tasks;
