@@ -106,9 +106,15 @@ pub fn jobs_table(out: &mut impl Write, instance: &str, jobs: &[BackupJob]) -> s
             text(j.start_time.clone()),
         ]);
     }
-    let mut widths = [0usize; 6];
-    // Cells come from the network: control characters are shown as escapes, which also keeps
-    // the widths true.
+    write_rows(out, rows)
+}
+
+/// Writes aligned columns; every cell has its control characters escaped first (cells come
+/// from the network), which also keeps the widths true.
+pub fn write_rows<const N: usize>(
+    out: &mut impl Write,
+    mut rows: Vec<[String; N]>,
+) -> std::io::Result<()> {
     for row in rows.iter_mut() {
         for cell in row.iter_mut() {
             if let std::borrow::Cow::Owned(safe) = controls(cell) {
@@ -116,6 +122,7 @@ pub fn jobs_table(out: &mut impl Write, instance: &str, jobs: &[BackupJob]) -> s
             }
         }
     }
+    let mut widths = [0usize; N];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());

@@ -7,12 +7,12 @@ use rkvstore_blocking::core::{
 };
 use rkvstore_blocking::Error;
 
-use super::backups::write_rows;
 use super::{dry_run, print};
 use crate::backup_args::{PolicyArgs, PolicyCommand, PolicySetArgs};
 use crate::config::{Config, Output};
 use crate::failure::Failure;
 use crate::output;
+use crate::output::write_rows;
 
 pub fn run(config: &Config, args: &PolicyArgs) -> Result<(), Failure> {
     match (&args.set, &args.instance_id) {

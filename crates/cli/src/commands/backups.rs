@@ -195,37 +195,7 @@ pub fn table(out: &mut impl Write, instance: &str, backups: &[Backup]) -> std::i
             text(&b.node_instance_id),
         ]);
     }
-    write_rows(out, rows)
-}
-
-/// Writes aligned columns; every cell has its control characters escaped first (cells come
-/// from the network), which also keeps the widths true.
-pub fn write_rows<const N: usize>(
-    out: &mut impl Write,
-    mut rows: Vec<[String; N]>,
-) -> std::io::Result<()> {
-    for row in rows.iter_mut() {
-        for cell in row.iter_mut() {
-            if let std::borrow::Cow::Owned(safe) = controls(cell) {
-                *cell = safe;
-            }
-        }
-    }
-    let mut widths = [0usize; N];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
+    crate::output::write_rows(out, rows)
 }
 
 #[cfg(test)]
