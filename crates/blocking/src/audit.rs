@@ -29,6 +29,7 @@ use rkvstore_core::audit::{
     RowError, Summary, Ticket, DEFAULT_MAX_AGE_SECS,
 };
 use rkvstore_core::call::{Call, CallPolicy, Retry, Step};
+use rkvstore_core::pager::InstancePagerWarning;
 use rkvstore_core::retry::{is_throttling, parse_retry_after};
 use rkvstore_core::{
     validate, Backup, DescribeBackupPolicy, DescribeBackupTasks, DescribeBackups,
@@ -98,6 +99,19 @@ pub struct RegionFailure {
     pub error: RowError,
 }
 
+/// A region whose listing stopped short: the service repeated pages or claimed more
+/// instances than it gave. The instances it did list are real and are audited, so this is a
+/// warning, not a [`RegionFailure`]; but the region may hold instances the audit never saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RegionWarning {
+    /// The region.
+    pub region: String,
+    /// Why its listing stopped, for people, such as `page 2 of DescribeInstances repeated
+    /// instances already listed; …`.
+    pub message: String,
+}
+
 /// Figures about the run itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -120,6 +134,8 @@ pub struct AuditReport {
     pub rows: Vec<InstanceAudit>,
     /// Regions whose instances could not be listed.
     pub region_failures: Vec<RegionFailure>,
+    /// Regions whose listing stopped short; their instances listed are audited anyway.
+    pub region_warnings: Vec<RegionWarning>,
     /// The verdicts counted.
     pub summary: Summary,
     /// Figures about the run.
@@ -131,6 +147,13 @@ impl AuditReport {
     pub fn all_ok(&self) -> bool {
         self.summary.all_ok() && self.region_failures.is_empty()
     }
+}
+
+/// What listing one region found: its instances, each once, and why a listing stopped short.
+#[derive(Default)]
+struct Listed {
+    instances: Vec<KvStoreInstance>,
+    warnings: Vec<InstancePagerWarning>,
 }
 
 /// The pace shared by every thread of one audit.
@@ -242,39 +265,46 @@ impl Client {
 
         // Every region is listed on its own thread (the gate bounds the requests), so that a
         // slow or failing region holds up no other.
-        let listed: Vec<(String, Result<Vec<KvStoreInstance>, RowError>)> =
-            std::thread::scope(|s| {
-                let handles: Vec<_> = regions
-                    .iter()
-                    .map(|region| {
-                        let gate = &gate;
-                        s.spawn(move || {
-                            let found = self.list_instances(gate, region, &options.instance_ids);
-                            (region.clone(), found)
-                        })
+        let listed: Vec<(String, Result<Listed, RowError>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = regions
+                .iter()
+                .map(|region| {
+                    let gate = &gate;
+                    s.spawn(move || {
+                        let found = self.list_instances(gate, region, &options.instance_ids);
+                        (region.clone(), found)
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .zip(&regions)
-                    .map(|(h, region)| {
-                        h.join().unwrap_or_else(|_| {
-                            let e = RowError::new(
-                                "DescribeInstances",
-                                "Internal",
-                                "listing the region's instances stopped unexpectedly",
-                            );
-                            (region.clone(), Err(e))
-                        })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(&regions)
+                .map(|(h, region)| {
+                    h.join().unwrap_or_else(|_| {
+                        let e = RowError::new(
+                            "DescribeInstances",
+                            "Internal",
+                            "listing the region's instances stopped unexpectedly",
+                        );
+                        (region.clone(), Err(e))
                     })
-                    .collect()
-            });
+                })
+                .collect()
+        });
 
         let mut work: Vec<(String, KvStoreInstance)> = Vec::new();
         let mut region_failures = Vec::new();
+        let mut region_warnings = Vec::new();
         for (region, found) in listed {
             match found {
-                Ok(instances) => {
+                Ok(Listed {
+                    instances,
+                    warnings,
+                }) => {
+                    region_warnings.extend(warnings.into_iter().map(|w| RegionWarning {
+                        region: region.clone(),
+                        message: w.to_string(),
+                    }));
                     for instance in instances {
                         // The same instance listed twice (a page boundary that moved) is
                         // audited once.
@@ -290,7 +320,9 @@ impl Client {
             }
         }
         let mut rows: Vec<InstanceAudit> = Vec::with_capacity(work.len());
-        if region_failures.is_empty() {
+        // An instance missing from a listing that failed or stopped short may exist all the
+        // same, so it is called not found only when every listing was whole.
+        if region_failures.is_empty() && region_warnings.is_empty() {
             for id in &options.instance_ids {
                 if !work.iter().any(|(_, w)| &w.instance_id == id) {
                     rows.push(InstanceAudit::not_found(&regions.join(","), id));
@@ -339,6 +371,7 @@ impl Client {
         Ok(AuditReport {
             rows,
             region_failures,
+            region_warnings,
             summary,
             stats: AuditStats {
                 regions: regions.len(),
@@ -375,13 +408,14 @@ impl Client {
         Ok(regions)
     }
 
-    /// Every instance of `region` (only those of `ids`, when some are named), every page.
+    /// Every instance of `region` (only those of `ids`, when some are named), every page,
+    /// each once, and why a listing stopped short, if one did.
     fn list_instances(
         &self,
         gate: &Gate,
         region: &str,
         ids: &[String],
-    ) -> Result<Vec<KvStoreInstance>, RowError> {
+    ) -> Result<Listed, RowError> {
         let queries: Vec<DescribeInstances> = if ids.is_empty() {
             vec![DescribeInstances::new(region)]
         } else {
@@ -389,16 +423,16 @@ impl Client {
                 .map(|chunk| DescribeInstances::new(region).instance_ids(chunk.iter().cloned()))
                 .collect()
         };
-        let mut out = Vec::new();
+        let mut out = Listed::default();
         for query in queries {
             let mut pager = InstancePager::new(query);
             while let Some(op) = pager.next_operation() {
                 let page = self
                     .paced(gate, Some(region), &op)
                     .map_err(|e| row_error("DescribeInstances", &e))?;
-                pager.take(&page);
-                out.extend(page.instances);
+                out.instances.extend(pager.take_new(page).instances);
             }
+            out.warnings.extend(pager.warning().cloned());
         }
         Ok(out)
     }
@@ -458,8 +492,8 @@ impl Client {
         let mut sets = Vec::new();
         while let Some(page) = pager.next_operation() {
             let answer = self.paced(gate, Some(region), &page)?;
-            pager.take(&answer);
-            sets.extend(answer.backups);
+            // A set listed twice (a repeated page) counts once, as in `rkvstore backups`.
+            sets.extend(pager.take_new(answer).backups);
         }
         Ok(sets)
     }

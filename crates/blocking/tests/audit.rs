@@ -15,6 +15,9 @@ use rkvstore_blocking::credentials::{CredentialsError, CredentialsProvider};
 use rkvstore_blocking::Client;
 use rkvstore_emulator::{Emulator, FleetSpec};
 
+#[path = "../../cli/tests/support/hostile.rs"]
+mod hostile;
+
 /// Issues the same temporary credentials slowly, living `life` seconds, counting its calls.
 struct Counting {
     calls: AtomicU32,
@@ -171,4 +174,43 @@ fn credentials_expiring_during_the_audit_are_refreshed_once_at_a_time() {
         .filter(|r| r.error.as_ref().unwrap().code != "Forbidden.RAM")
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn a_region_that_repeats_its_first_page_is_a_warning_not_a_loop_nor_a_failure() {
+    // Every answer is the same page claiming a billion instances, whatever was asked: the
+    // listing stops at page 2, which brought nothing new, and the report says so.
+    let page = r#"{"RequestId":"R1","TotalCount":1000000000,"Instances":{"KVStoreInstance":[{"InstanceId":"r-repeat","ArchitectureType":"cluster"}]}}"#;
+    let server = hostile::Hostile::start(vec![hostile::Reply::new(200, page)]);
+    let client = Client::builder()
+        .credentials(Credentials::new("LTAIaudit", "audit-secret"))
+        .endpoint(server.url())
+        .region("cn-hangzhou")
+        .retries(0)
+        .build()
+        .unwrap();
+    let mut o = AuditOptions::default();
+    o.concurrency = 1;
+    // A second instance named but never listed: the listing stopped short, so the audit cannot
+    // tell that it does not exist, and does not claim so.
+    o.instance_ids = vec!["r-repeat".into(), "r-unlisted".into()];
+    let report = client.audit(&o, &|_| {}).unwrap();
+    let listings = server
+        .requests()
+        .iter()
+        .filter(|r| r.contains("DescribeInstances"))
+        .count();
+    assert_eq!(listings, 2);
+    assert!(report.region_failures.is_empty());
+    assert_eq!(report.region_warnings.len(), 1);
+    let w = &report.region_warnings[0];
+    assert_eq!(w.region, "cn-hangzhou");
+    assert!(
+        w.message
+            .starts_with("page 2 of DescribeInstances repeated instances already listed"),
+        "{}",
+        w.message
+    );
+    let ids: Vec<&str> = report.rows.iter().map(|r| r.instance_id.as_str()).collect();
+    assert_eq!(ids, ["r-repeat"]);
 }

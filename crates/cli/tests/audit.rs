@@ -539,3 +539,65 @@ fn a_window_of_failed_backups_only_is_failed_not_no_backups() {
     assert_eq!(row["backup_tasks"]["status"], "skipped");
     assert_eq!(server.hits(), 3);
 }
+
+#[test]
+fn a_region_that_repeats_its_first_page_forever_is_listed_in_two_requests_with_a_warning() {
+    // A scripted server that answers every request with the same page of DescribeInstances,
+    // claiming a billion instances: page 2 brings nothing new, so the listing must stop there
+    // and say why, instead of asking for thousands of pages and counting the instance twice.
+    let page = r#"{"RequestId":"R1","TotalCount":1000000000,"PageNumber":1,"PageSize":50,"Instances":{"KVStoreInstance":[{"InstanceId":"r-repeat","InstanceName":"loop","RegionId":"cn-hangzhou","ArchitectureType":"cluster","InstanceStatus":"Normal"}]}}"#;
+    let server = Hostile::start(vec![Reply::new(200, page)]);
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("rkvstore")
+        .unwrap()
+        .env_clear()
+        .env("HOME", home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .args(["--endpoint", &server.url(), "--region", "cn-hangzhou"])
+        .args([
+            "--output",
+            "json",
+            "--retries",
+            "0",
+            "audit",
+            "--concurrency",
+            "1",
+        ])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let listings = server
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.contains("Action=DescribeInstances&")
+                || r.contains("x-acs-action: DescribeInstances\r")
+        })
+        .count();
+    assert_eq!(listings, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "rkvstore: warning: region cn-hangzhou: page 2 of DescribeInstances repeated \
+             instances already listed; stopped at 1 distinct instances although TotalCount says \
+             1000000000"
+        ),
+        "{stderr}"
+    );
+    let doc: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    // The instance listed is real: audited once, not once per page.
+    let rows = doc["instances"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{stdout}");
+    assert_eq!(rows[0]["instance_id"], "r-repeat");
+    assert_eq!(doc["region_failures"], Value::Array(Vec::new()));
+    let warnings = doc["region_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{stdout}");
+    assert_eq!(warnings[0]["region"], "cn-hangzhou");
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(message.contains("DescribeInstances"), "{message}");
+    assert!(!message.contains("backup"), "{message}");
+}

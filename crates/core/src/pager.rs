@@ -13,6 +13,10 @@
 //! gathered are real and distinct, a listing is read-only, and the caller (the CLI prints the
 //! warning on stderr) can still show and use them; an error would hide them.
 //!
+//! The stops are written once, in a private walking core that [`crate::InstancePager`] shares
+//! (with instances told apart by `InstanceId`, bounded by [`MAX_INSTANCES`], and its own
+//! [`InstancePagerWarning`]), so that a fix to one listing's stops is a fix to both.
+//!
 //! ```
 //! use rkvstore_core::pager::BackupPager;
 //! use rkvstore_core::{Backup, DescribeBackups, DescribeBackupsResponse};
@@ -34,10 +38,13 @@
 //! assert_eq!(pager.pages(), 3);
 //! ```
 
-use std::collections::HashSet;
-use std::fmt;
-
 use crate::{DescribeBackups, DescribeBackupsResponse};
+
+mod walk;
+mod warning;
+
+pub(crate) use walk::Walk;
+pub use warning::{InstancePagerWarning, PagerWarning};
 
 /// The most distinct sets one walk gathers: far past any instance (a set a day per shard of a
 /// 256-shard cluster for the 730 days retention allows is under 190,000; real instances hold
@@ -53,97 +60,39 @@ pub const MAX_PAGES: u32 = 10_000;
 /// appear during the walk.
 pub const SLACK_PAGES: u32 = 3;
 
+/// The most distinct instances one [`crate::InstancePager`] walk gathers:
+/// [`crate::MAX_INSTANCE_PAGES`] full pages, far past any region of any account, so reaching
+/// it means the service is lying; it also bounds the memory the walk's record of IDs takes.
+pub const MAX_INSTANCES: u64 =
+    crate::MAX_INSTANCE_PAGES as u64 * crate::MAX_INSTANCE_PAGE_SIZE as u64;
+
 /// The page size asked for when the operation sets none: the largest, for the fewest calls.
 pub const DEFAULT_PAGE_SIZE: u32 = 300;
-
-/// Why a walk stopped before `TotalCount` was reached.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PagerWarning {
-    /// Page `page` held only sets already seen: the service repeats pages (or ignores
-    /// `PageNumber`).
-    Repeated {
-        /// The page number asked for.
-        page: u32,
-        /// Distinct sets gathered.
-        sets: u64,
-        /// The `TotalCount` the service claimed.
-        total: Option<u64>,
-    },
-    /// The walk reached its page bound with `TotalCount` still unreached.
-    Capped {
-        /// Pages read.
-        pages: u32,
-        /// Distinct sets gathered.
-        sets: u64,
-        /// The `TotalCount` the service claimed.
-        total: Option<u64>,
-    },
-}
-
-impl fmt::Display for PagerWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let claimed = |f: &mut fmt::Formatter<'_>, total: &Option<u64>| match total {
-            Some(t) => write!(f, " although TotalCount says {t}"),
-            None => Ok(()),
-        };
-        match self {
-            PagerWarning::Repeated { page, sets, total } => {
-                write!(
-                    f,
-                    "page {page} of DescribeBackups repeated sets already listed; stopped at \
-                     {sets} distinct backup sets"
-                )?;
-                claimed(f, total)?;
-                f.write_str(" (the service repeats pages or ignores PageNumber)")
-            }
-            PagerWarning::Capped { pages, sets, total } => {
-                write!(
-                    f,
-                    "stopped after {pages} pages of DescribeBackups at {sets} distinct backup sets"
-                )?;
-                claimed(f, total)?;
-                write!(f, " (no instance holds more than {MAX_SETS})")
-            }
-        }
-    }
-}
 
 /// Walks the pages of one DescribeBackups query.
 #[derive(Clone, Debug)]
 pub struct BackupPager {
     op: DescribeBackups,
-    next_page: Option<u32>,
-    /// The `BackupId` of every set seen: at most [`MAX_SETS`] of them.
-    ids: HashSet<u64>,
-    pages: u32,
-    /// The most pages this walk asks for, lowered once the first `TotalCount` is known.
-    max_pages: u32,
-    total: Option<u64>,
-    warning: Option<PagerWarning>,
+    /// Sets are told apart by `BackupId`.
+    walk: Walk<u64, PagerWarning>,
 }
 
 impl BackupPager {
     /// Pages through `op`, from its `PageNumber` (default 1), `PageSize` defaulting to
     /// [`DEFAULT_PAGE_SIZE`].
     pub fn new(mut op: DescribeBackups) -> Self {
-        let first = op.page_number.unwrap_or(1).max(1);
+        let first = op.page_number.unwrap_or(1);
         let size = op.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
         op.page_size = Some(size);
         BackupPager {
             op,
-            next_page: Some(first),
-            ids: HashSet::new(),
-            pages: 0,
-            max_pages: pages_for(MAX_SETS, size).min(MAX_PAGES),
-            total: None,
-            warning: None,
+            walk: Walk::new(first, size, MAX_SETS, MAX_PAGES),
         }
     }
 
     /// The operation for the next page; `None` once every page has been read.
     pub fn next_operation(&self) -> Option<DescribeBackups> {
-        let page = self.next_page?;
+        let page = self.walk.next_page()?;
         let mut op = self.op.clone();
         op.page_number = Some(page);
         Some(op)
@@ -152,100 +101,37 @@ impl BackupPager {
     /// Takes the answer to the operation [`BackupPager::next_operation`] gave, and returns how
     /// many of its sets were not seen before.
     pub fn take(&mut self, answer: &DescribeBackupsResponse) -> usize {
-        let mut fresh = 0;
-        let got = answer.backups.len();
-        for b in &answer.backups {
-            if self.remember(b.backup_id) {
-                fresh += 1;
-            }
-        }
-        self.advance(got, fresh, answer.total_count);
-        fresh
+        let ids = answer.backups.iter().map(|b| b.backup_id);
+        self.walk.take(ids, answer.total_count)
     }
 
     /// [`BackupPager::take`], returning the answer without the sets seen before (on this page
     /// or an earlier one), ready to merge.
     pub fn take_new(&mut self, mut answer: DescribeBackupsResponse) -> DescribeBackupsResponse {
-        let got = answer.backups.len();
-        answer.backups.retain(|b| self.remember(b.backup_id));
-        self.advance(got, answer.backups.len(), answer.total_count);
+        self.walk
+            .take_new(&mut answer.backups, |b| b.backup_id, answer.total_count);
         answer
-    }
-
-    /// Records `id`; `false` when it was seen before, or when the bound is reached.
-    fn remember(&mut self, id: u64) -> bool {
-        if self.ids.len() as u64 >= MAX_SETS || self.next_page.is_none() {
-            return false;
-        }
-        self.ids.insert(id)
-    }
-
-    fn advance(&mut self, got: usize, fresh: usize, total: Option<u64>) {
-        let Some(page) = self.next_page else {
-            return;
-        };
-        self.pages = self.pages.saturating_add(1);
-        let size = self.op.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
-        if self.total.is_none() {
-            if let Some(t) = total {
-                // What the first answer claims bounds the walk, itself bounded by MAX_SETS.
-                self.total = Some(t);
-                let bound = pages_for(t.min(MAX_SETS), size).saturating_add(SLACK_PAGES);
-                self.max_pages = self.max_pages.min(bound);
-            }
-        }
-        let sets = self.ids.len() as u64;
-        let claimed = total.or(self.total);
-        let more = match claimed {
-            _ if got == 0 => false,
-            Some(t) => sets < t,
-            None => got as u64 >= u64::from(size),
-        };
-        self.next_page = None;
-        if !more {
-            return;
-        }
-        if fresh == 0 {
-            self.warning = Some(PagerWarning::Repeated {
-                page,
-                sets,
-                total: claimed,
-            });
-        } else if self.pages >= self.max_pages || sets >= MAX_SETS {
-            self.warning = Some(PagerWarning::Capped {
-                pages: self.pages,
-                sets,
-                total: claimed,
-            });
-        } else {
-            self.next_page = page.checked_add(1);
-        }
     }
 
     /// `true` once every page has been read.
     pub fn is_done(&self) -> bool {
-        self.next_page.is_none()
+        self.walk.next_page().is_none()
     }
 
     /// Pages read so far.
     pub fn pages(&self) -> u32 {
-        self.pages
+        self.walk.pages()
     }
 
     /// Distinct sets seen so far.
     pub fn sets(&self) -> u64 {
-        self.ids.len() as u64
+        self.walk.seen()
     }
 
     /// Why the walk stopped short of `TotalCount`, if it did.
     pub fn warning(&self) -> Option<&PagerWarning> {
-        self.warning.as_ref()
+        self.walk.warning()
     }
-}
-
-/// Pages of `size` that hold `sets`.
-fn pages_for(sets: u64, size: u32) -> u32 {
-    u32::try_from(sets.div_ceil(u64::from(size.max(1)))).unwrap_or(u32::MAX)
 }
 
 /// Merges pages into one answer: every set in order, the totals and request ID of the last

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rkvstore_blocking::audit::{AuditOptions, AuditProgress, AuditReport, RegionFailure};
+use rkvstore_blocking::audit::{
+    AuditOptions, AuditProgress, AuditReport, RegionFailure, RegionWarning,
+};
 use rkvstore_blocking::core::audit::{
     parse_age, short_age, InstanceAudit, Summary, TasksCheck, Verdict,
 };
@@ -47,6 +49,7 @@ pub struct AuditArgs {
 struct Document<'a> {
     instances: &'a [InstanceAudit],
     region_failures: &'a [RegionFailure],
+    region_warnings: &'a [RegionWarning],
     summary: &'a Summary,
     all_ok: bool,
 }
@@ -131,6 +134,9 @@ pub fn run(global: &Global, args: &AuditArgs) -> Result<(), Failure> {
         });
     bar.finish();
     let report = report?;
+    if !config.quiet {
+        warn_short_listings(&report);
+    }
     if config.verbose {
         let s = &report.stats;
         crate::term::line(format_args!(
@@ -151,6 +157,7 @@ pub fn run(global: &Global, args: &AuditArgs) -> Result<(), Failure> {
                 &Document {
                     instances: &report.rows,
                     region_failures: &report.region_failures,
+                    region_warnings: &report.region_warnings,
                     summary: &report.summary,
                     all_ok: report.all_ok(),
                 },
@@ -177,6 +184,20 @@ pub fn run(global: &Global, args: &AuditArgs) -> Result<(), Failure> {
                 }
             ),
         })
+    }
+}
+
+/// A warning on stderr for each region whose listing stopped short, as `rkvstore backups` warns
+/// of a listing of backup sets that did: the instances listed were audited, but the region may
+/// hold more.
+fn warn_short_listings(report: &AuditReport) {
+    for w in &report.region_warnings {
+        // The region and the counts came from the options and the network.
+        crate::term::line(format_args!(
+            "rkvstore: warning: region {}: {}; the audit may have missed instances",
+            controls(&w.region),
+            controls(&w.message)
+        ));
     }
 }
 

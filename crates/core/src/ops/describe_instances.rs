@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{owner_params, Operation, Owner};
+use crate::pager::{InstancePagerWarning, Walk, MAX_INSTANCES};
 use crate::params::{Decimal, Plain};
 use crate::response::lenient;
 use crate::{validate, ParamError, Params};
@@ -356,9 +357,16 @@ opt_u64_fields!(
 pub const MAX_INSTANCE_PAGES: u32 = 10_000;
 
 /// Walks the pages of one DescribeInstances query: the caller sends each operation it gives
-/// and hands back each answer. It stops when the instances seen reach `TotalCount`, on an
-/// empty page (so a `TotalCount` that is too high cannot loop forever), on a short page when
-/// `TotalCount` is absent, and in any case after [`MAX_INSTANCE_PAGES`] pages.
+/// and hands back each answer. It stops when the distinct instances seen reach `TotalCount`,
+/// on an empty page (so a `TotalCount` that is too high cannot loop forever), and on a short page
+/// when `TotalCount` is absent. A service that lies cannot make it loop or count an instance
+/// twice: instances are told apart by `InstanceId` and a repeated one is dropped
+/// ([`InstancePager::take_new`]); a page that brings no instance not seen before (the same
+/// page again, or a service that ignores `PageNumber`) ends the walk; and no more pages are
+/// asked for than the first page's `TotalCount` needs plus a little slack, and never more than
+/// [`MAX_INSTANCE_PAGES`]. Those last two stops leave an [`InstancePagerWarning`]
+/// ([`InstancePager::warning`]). It shares its walking core with
+/// [`crate::pager::BackupPager`], so both stop alike.
 ///
 /// ```
 /// use rkvstore_core::{DescribeInstances, DescribeInstancesResponse, InstancePager, KvStoreInstance};
@@ -374,65 +382,79 @@ pub const MAX_INSTANCE_PAGES: u32 = 10_000;
 ///     pager.take(&page);
 /// }
 /// assert_eq!((seen, pager.pages()), (120, 3));
+/// assert!(pager.warning().is_none());
 /// ```
 #[derive(Clone, Debug)]
 pub struct InstancePager {
     op: DescribeInstances,
-    next_page: Option<u32>,
-    seen: u64,
-    pages: u32,
+    /// Instances are told apart by `InstanceId`.
+    walk: Walk<String, InstancePagerWarning>,
 }
 
 impl InstancePager {
     /// Pages through `op` from its `PageNumber` (default 1), `PageSize` defaulting to the
     /// largest, 50, for the fewest calls.
     pub fn new(mut op: DescribeInstances) -> Self {
-        let first = op.page_number.unwrap_or(1).max(1);
-        op.page_size = Some(op.page_size.unwrap_or(MAX_INSTANCE_PAGE_SIZE));
+        let first = op.page_number.unwrap_or(1);
+        let size = op.page_size.unwrap_or(MAX_INSTANCE_PAGE_SIZE);
+        op.page_size = Some(size);
         InstancePager {
             op,
-            next_page: Some(first),
-            seen: 0,
-            pages: 0,
+            walk: Walk::new(first, size, MAX_INSTANCES, MAX_INSTANCE_PAGES),
         }
     }
 
     /// The operation for the next page; `None` once every page has been read.
     pub fn next_operation(&self) -> Option<DescribeInstances> {
-        let page = self.next_page?;
+        let page = self.walk.next_page()?;
         let mut op = self.op.clone();
         op.page_number = Some(page);
         Some(op)
     }
 
-    /// Takes the answer to the operation [`InstancePager::next_operation`] gave.
+    /// Takes the answer to the operation [`InstancePager::next_operation`] gave. Use
+    /// [`InstancePager::take_new`] to keep only the instances not seen before.
     pub fn take(&mut self, answer: &DescribeInstancesResponse) {
-        let Some(page) = self.next_page else {
-            return;
-        };
-        self.pages = self.pages.saturating_add(1);
-        let got = answer.instances.len() as u64;
-        self.seen = self.seen.saturating_add(got);
-        let size = u64::from(self.op.page_size.unwrap_or(MAX_INSTANCE_PAGE_SIZE));
-        let more = match answer.total_count {
-            _ if got == 0 => false,
-            Some(total) => self.seen < total,
-            None => got >= size,
-        };
-        self.next_page = (more && self.pages < MAX_INSTANCE_PAGES)
-            .then(|| page.checked_add(1))
-            .flatten();
+        let ids = answer.instances.iter().map(|i| i.instance_id.clone());
+        self.walk.take(ids, answer.total_count);
+    }
+
+    /// [`InstancePager::take`], returning the answer without the instances seen before (on
+    /// this page or an earlier one), so that none is counted or audited twice.
+    pub fn take_new(&mut self, mut answer: DescribeInstancesResponse) -> DescribeInstancesResponse {
+        self.walk.take_new(
+            &mut answer.instances,
+            |i| i.instance_id.clone(),
+            answer.total_count,
+        );
+        answer
+    }
+
+    /// `true` once every page has been read.
+    pub fn is_done(&self) -> bool {
+        self.walk.next_page().is_none()
     }
 
     /// Pages read so far.
     pub fn pages(&self) -> u32 {
-        self.pages
+        self.walk.pages()
+    }
+
+    /// Distinct instances seen so far.
+    pub fn instances(&self) -> u64 {
+        self.walk.seen()
+    }
+
+    /// Why the walk stopped short of `TotalCount`, if it did.
+    pub fn warning(&self) -> Option<&InstancePagerWarning> {
+        self.walk.warning()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pager::InstancePagerWarning;
 
     #[test]
     fn checks() {
@@ -475,6 +497,106 @@ mod tests {
         short.total_count = None;
         pager.take(&short);
         assert!(pager.next_operation().is_none());
+    }
+
+    /// A page of `n` instances numbered from `first`, claiming `total`.
+    fn instances(first: usize, n: usize, total: Option<u64>) -> DescribeInstancesResponse {
+        let ids = (first..first + n).map(|i| KvStoreInstance::new(format!("r-{i}")));
+        let mut p = DescribeInstancesResponse::new("R", ids.collect());
+        p.total_count = total;
+        p
+    }
+
+    #[test]
+    fn the_same_page_again_stops_with_a_warning_and_no_duplicates() {
+        let mut pager = InstancePager::new(DescribeInstances::new("cn-hangzhou"));
+        let mut kept = Vec::new();
+        while pager.next_operation().is_some() {
+            assert!(pager.pages() < 10, "the walk goes on");
+            kept.extend(pager.take_new(instances(0, 50, Some(1_000_000))).instances);
+        }
+        assert_eq!(kept.len(), 50);
+        assert_eq!((pager.pages(), pager.instances()), (2, 50));
+        assert_eq!(
+            pager.warning(),
+            Some(&InstancePagerWarning::Repeated {
+                page: 2,
+                instances: 50,
+                total: Some(1_000_000),
+            })
+        );
+        let text = pager.warning().unwrap().to_string();
+        assert_eq!(
+            text,
+            "page 2 of DescribeInstances repeated instances already listed; stopped at 50 \
+             distinct instances although TotalCount says 1000000 (the service repeats pages or \
+             ignores PageNumber)"
+        );
+    }
+
+    #[test]
+    fn a_lying_total_with_an_empty_page_stops_without_a_warning() {
+        let mut pager = InstancePager::new(DescribeInstances::new("cn-hangzhou"));
+        pager.take(&instances(0, 50, Some(u64::MAX)));
+        pager.take(&instances(50, 0, Some(u64::MAX)));
+        assert!(pager.is_done());
+        assert_eq!(pager.next_operation(), None);
+        // An empty page is an honest end: nothing was lost, so nothing to warn about.
+        assert_eq!(pager.warning(), None);
+    }
+
+    #[test]
+    fn overlapping_pages_keep_each_instance_once_and_go_on() {
+        // An instance created during the walk pushes page 1's last one onto page 2.
+        let mut pager = InstancePager::new(DescribeInstances::new("cn-hangzhou").page_size(30));
+        let first = pager.take_new(instances(0, 30, Some(50)));
+        assert_eq!(pager.next_operation().unwrap().page_number, Some(2));
+        let second = pager.take_new(instances(20, 30, Some(50)));
+        assert_eq!(first.instances.len() + second.instances.len(), 50);
+        assert_eq!(second.instances[0].instance_id, "r-30");
+        assert!(pager.is_done());
+        assert_eq!(pager.warning(), None);
+    }
+
+    #[test]
+    fn a_total_that_never_fills_is_capped_by_what_it_claims() {
+        // One new instance a page, TotalCount 100: 2 pages of 50 plus the slack, not 10,000.
+        let mut pager = InstancePager::new(DescribeInstances::new("cn-hangzhou"));
+        let mut n = 0;
+        while pager.next_operation().is_some() {
+            pager.take(&instances(n, 1, Some(100)));
+            n += 1;
+        }
+        assert_eq!(n, 2 + crate::pager::SLACK_PAGES as usize);
+        assert!(matches!(
+            pager.warning(),
+            Some(InstancePagerWarning::Capped {
+                pages: 5,
+                instances: 5,
+                total: Some(100)
+            })
+        ));
+        let text = pager.warning().unwrap().to_string();
+        assert!(
+            text.starts_with("stopped after 5 pages of DescribeInstances at 5 distinct instances"),
+            "{text}"
+        );
+        assert!(!text.contains("backup"), "{text}");
+    }
+
+    #[test]
+    fn a_huge_total_is_capped_by_the_page_bound() {
+        let mut pager = InstancePager::new(DescribeInstances::new("cn-hangzhou"));
+        let mut n = 0;
+        while pager.next_operation().is_some() {
+            pager.take(&instances(n, 1, Some(u64::MAX)));
+            n += 1;
+        }
+        assert_eq!(n, MAX_INSTANCE_PAGES as usize);
+        assert!(matches!(
+            pager.warning(),
+            Some(InstancePagerWarning::Capped { .. })
+        ));
     }
 
     #[test]
