@@ -505,26 +505,7 @@ fn a_window_of_failed_backups_only_is_failed_not_no_backups() {
             ),
         ),
     ]);
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("rkvstore")
-        .unwrap()
-        .env_clear()
-        .env("HOME", home.path())
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-        .args(["--endpoint", &server.url(), "--region", "cn-hangzhou"])
-        .args([
-            "--output",
-            "json",
-            "--retries",
-            "0",
-            "audit",
-            "--concurrency",
-            "1",
-        ])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = audit_scripted(&server.url(), Duration::from_secs(60));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let doc: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
@@ -547,26 +528,7 @@ fn a_region_that_repeats_its_first_page_forever_is_listed_in_two_requests_with_a
     // and say why, instead of asking for thousands of pages and counting the instance twice.
     let page = r#"{"RequestId":"R1","TotalCount":1000000000,"PageNumber":1,"PageSize":50,"Instances":{"KVStoreInstance":[{"InstanceId":"r-repeat","InstanceName":"loop","RegionId":"cn-hangzhou","ArchitectureType":"cluster","InstanceStatus":"Normal"}]}}"#;
     let server = Hostile::start(vec![Reply::new(200, page)]);
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("rkvstore")
-        .unwrap()
-        .env_clear()
-        .env("HOME", home.path())
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-        .args(["--endpoint", &server.url(), "--region", "cn-hangzhou"])
-        .args([
-            "--output",
-            "json",
-            "--retries",
-            "0",
-            "audit",
-            "--concurrency",
-            "1",
-        ])
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let out = audit_scripted(&server.url(), Duration::from_secs(120));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -600,4 +562,22 @@ fn a_region_that_repeats_its_first_page_forever_is_listed_in_two_requests_with_a
     let message = warnings[0]["message"].as_str().unwrap();
     assert!(message.contains("DescribeInstances"), "{message}");
     assert!(!message.contains("backup"), "{message}");
+}
+
+/// `rkvstore audit --output json`, one request at a time and no retries, against the scripted
+/// server at `url`, with AccessKey credentials from the environment and an empty home.
+fn audit_scripted(url: &str, timeout: Duration) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::cargo_bin("rkvstore")
+        .unwrap()
+        .env_clear()
+        .env("HOME", home.path())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .args(["--endpoint", url, "--region", "cn-hangzhou"])
+        .args(["--output", "json", "--retries", "0"])
+        .args(["audit", "--concurrency", "1"])
+        .timeout(timeout)
+        .output()
+        .unwrap()
 }

@@ -40,40 +40,56 @@ const BACKUP_WORDS: Words = Words {
     most: MAX_SETS,
 };
 
-impl From<Stop> for PagerWarning {
-    fn from(stop: Stop) -> Self {
-        match stop {
-            Stop::Repeated { page, seen, total } => PagerWarning::Repeated {
-                page,
-                sets: seen,
-                total,
-            },
-            Stop::Capped { pages, seen, total } => PagerWarning::Capped {
-                pages,
-                sets: seen,
-                total,
-            },
+/// The conversions between a walk's [`Stop`] and a pager's public warning, whose count field is
+/// named for what the pager lists, and the `Display` that words it with `$words`.
+macro_rules! warning_from_stop {
+    ($warning:ident, $count:ident, $words:expr) => {
+        impl From<Stop> for $warning {
+            fn from(stop: Stop) -> Self {
+                match stop {
+                    Stop::Repeated { page, seen, total } => $warning::Repeated {
+                        page,
+                        $count: seen,
+                        total,
+                    },
+                    Stop::Capped { pages, seen, total } => $warning::Capped {
+                        pages,
+                        $count: seen,
+                        total,
+                    },
+                }
+            }
         }
-    }
+
+        impl fmt::Display for $warning {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let stop = match *self {
+                    $warning::Repeated {
+                        page,
+                        $count,
+                        total,
+                    } => Stop::Repeated {
+                        page,
+                        seen: $count,
+                        total,
+                    },
+                    $warning::Capped {
+                        pages,
+                        $count,
+                        total,
+                    } => Stop::Capped {
+                        pages,
+                        seen: $count,
+                        total,
+                    },
+                };
+                stop.describe(f, &$words)
+            }
+        }
+    };
 }
 
-impl fmt::Display for PagerWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stop = match *self {
-            PagerWarning::Repeated { page, sets, total } => Stop::Repeated {
-                page,
-                seen: sets,
-                total,
-            },
-            PagerWarning::Capped { pages, sets, total } => Stop::Capped {
-                pages,
-                seen: sets,
-                total,
-            },
-        };
-        stop.describe(f, &BACKUP_WORDS)
-    }
-}
+warning_from_stop!(PagerWarning, sets, BACKUP_WORDS);
 
 /// How an instance warning words itself.
 const INSTANCE_WORDS: Words = Words {
@@ -110,45 +126,4 @@ pub enum InstancePagerWarning {
     },
 }
 
-impl From<Stop> for InstancePagerWarning {
-    fn from(stop: Stop) -> Self {
-        match stop {
-            Stop::Repeated { page, seen, total } => InstancePagerWarning::Repeated {
-                page,
-                instances: seen,
-                total,
-            },
-            Stop::Capped { pages, seen, total } => InstancePagerWarning::Capped {
-                pages,
-                instances: seen,
-                total,
-            },
-        }
-    }
-}
-
-impl fmt::Display for InstancePagerWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stop = match *self {
-            InstancePagerWarning::Repeated {
-                page,
-                instances,
-                total,
-            } => Stop::Repeated {
-                page,
-                seen: instances,
-                total,
-            },
-            InstancePagerWarning::Capped {
-                pages,
-                instances,
-                total,
-            } => Stop::Capped {
-                pages,
-                seen: instances,
-                total,
-            },
-        };
-        stop.describe(f, &INSTANCE_WORDS)
-    }
-}
+warning_from_stop!(InstancePagerWarning, instances, INSTANCE_WORDS);

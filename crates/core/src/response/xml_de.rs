@@ -54,29 +54,7 @@ impl de::Error for Bail {
 /// Reads `body` as `T` when it is a plain success answer: a root element other than `Error`,
 /// no top-level `Code` or `Error`, a top-level `RequestId` with text, well-formed to the end.
 pub(crate) fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Bail> {
-    // The body is checked as UTF-8 once and searched for references once, so that each text
-    // below is a slice of it with no check of its own (the per-text checks were a fifth of the
-    // time), and text without a reference is never scanned for one.
-    let text = std::str::from_utf8(body).map_err(|_| Bail)?;
-    let mut de = Xml {
-        reader: Reader::from_reader(body),
-        body,
-        text,
-        references: has_reference(body),
-        peeked: None,
-        depth: 0,
-        seen: Vec::new(),
-        name: b"",
-        pos: 0,
-        watch_request_id: false,
-        request_id_ok: false,
-    };
-    let config = de.reader.config_mut();
-    config.expand_empty_elements = true;
-    // Closing tags are compared with their start tags as they are, without first trimming
-    // white space after the name: a scan of every end tag that finds nothing in any real answer.
-    // `</a >` therefore mismatches here and the body takes the tree path, which accepts it.
-    config.trim_markup_names_in_closing_tags = false;
+    let mut de = Xml::new(body)?;
     // Before the root: declarations, comments and blank text only.
     loop {
         match de.next()? {
@@ -134,6 +112,35 @@ struct Xml<'de> {
 }
 
 impl<'de> Xml<'de> {
+    /// A reader of `body`, before its first event.
+    fn new(body: &'de [u8]) -> Result<Self, Bail> {
+        // The body is checked as UTF-8 once and searched for references once, so that each
+        // text below is a slice of it with no check of its own (the per-text checks were a
+        // fifth of the time), and text without a reference is never scanned for one.
+        let text = std::str::from_utf8(body).map_err(|_| Bail)?;
+        let mut reader = Reader::from_reader(body);
+        let config = reader.config_mut();
+        config.expand_empty_elements = true;
+        // Closing tags are compared with their start tags as they are, without first trimming
+        // white space after the name: a scan of every end tag that finds nothing in any real
+        // answer. `</a >` therefore mismatches here and the body takes the tree path, which
+        // accepts it.
+        config.trim_markup_names_in_closing_tags = false;
+        Ok(Xml {
+            reader,
+            body,
+            text,
+            references: has_reference(body),
+            peeked: None,
+            depth: 0,
+            seen: Vec::new(),
+            name: b"",
+            pos: 0,
+            watch_request_id: false,
+            request_id_ok: false,
+        })
+    }
+
     #[inline]
     fn next(&mut self) -> Result<Event<'de>, Bail> {
         if let Some(peeked) = self.peeked.take() {
@@ -880,19 +887,7 @@ mod tests {
             assert!(!two_kinds_of_child(body.as_bytes(), b"L"), "{body}");
         }
         let body = b"<R><L><A>1</A><B>2</B></L></R>";
-        let de = super::Xml {
-            reader: quick_xml::Reader::from_reader(&body[..]),
-            body,
-            text: "",
-            references: false,
-            peeked: None,
-            depth: 0,
-            seen: Vec::new(),
-            name: b"",
-            pos: 0,
-            watch_request_id: false,
-            request_id_ok: false,
-        };
+        let de = super::Xml::new(body).unwrap();
         assert!(matches!(de.list_shape(3, b"L"), Ok(ListShape::Items)));
     }
 
