@@ -312,9 +312,10 @@ impl Drop for InFlight {
     }
 }
 
-/// Counts a request in, then spends the fleet's latency on it (outside the state's lock, so
-/// that requests overlap as they do at the service).
-pub(crate) fn enter(state: &Mutex<State>) -> InFlight {
+/// Counts a request in, and says how long the fleet's latency asks the server to spend on it.
+/// The server spends it outside the state's lock and without holding up other connections,
+/// so that requests overlap as they do at the service.
+pub(crate) fn enter(state: &Mutex<State>) -> (InFlight, Option<Duration>) {
     let (gauge, latency) = {
         let st = state.lock().unwrap_or_else(|e| e.into_inner());
         (
@@ -324,10 +325,7 @@ pub(crate) fn enter(state: &Mutex<State>) -> InFlight {
     };
     let n = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
     gauge.peak.fetch_max(n, Ordering::SeqCst);
-    if let Some(d) = latency.filter(|d| !d.is_zero()) {
-        std::thread::sleep(d);
-    }
-    InFlight(gauge)
+    (InFlight(gauge), latency.filter(|d| !d.is_zero()))
 }
 
 /// The answer to `action` when the fleet (or the region and instance listing every emulator

@@ -120,6 +120,7 @@ pub struct Builder {
     faults: Vec<FaultRule>,
     max_connections: Option<usize>,
     request_timeout: Option<Duration>,
+    workers: Option<usize>,
     sts: sts::StsConfig,
     backup_seeds: Vec<(String, u32)>,
     url_lifetime: Option<Duration>,
@@ -288,7 +289,7 @@ impl Builder {
     }
 
     /// Serves at most `n` connections at once (default [`DEFAULT_MAX_CONNECTIONS`]); more
-    /// wait in the listen queue until one closes. This bounds the emulator's threads and file
+    /// wait in the listen queue until one closes. This bounds the emulator's memory and file
     /// descriptors whatever its clients do.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = Some(n);
@@ -297,13 +298,22 @@ impl Builder {
 
     /// How long a connection may take to deliver a whole request, counted from its opening or
     /// from the previous answer on it (default [`DEFAULT_REQUEST_TIMEOUT`]). A connection that
-    /// idles or trickles past it is closed, so slow clients cannot hold threads forever.
+    /// idles or trickles past it is closed, so slow clients cannot hold connections forever.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = Some(timeout);
         self
     }
 
-    /// Binds `addr` (use port 0 for a free port) and serves on a background thread.
+    /// Serves connections from `n` worker threads, each serving many connections (default one
+    /// per core, at most four; [`Builder::start`] refuses 0 and more than [`MAX_WORKERS`]).
+    /// A single worker is useful to test that one connection never holds up the others.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Binds `addr` (use port 0 for a free port) and serves in the background: an accept
+    /// thread and a few worker threads, each serving many connections.
     pub fn start(self, addr: &str) -> Result<Emulator, Error> {
         // Credentials the emulator issues itself (the metadata service's, OIDC's) are keys too.
         let issues_keys = self.sts.ecs_role.is_some() || !self.sts.oidc.is_empty();
@@ -326,6 +336,13 @@ impl Builder {
             return Err(Error::Config(
                 "the request timeout must be longer than zero".into(),
             ));
+        }
+        if let Some(n) = self.workers {
+            if !(1..=MAX_WORKERS).contains(&n) {
+                return Err(Error::Config(format!(
+                    "the emulator needs between 1 and {MAX_WORKERS} workers, not {n}"
+                )));
+            }
         }
         let mut state = State::new(self.keys, self.pace, self.clock_offset);
         for id in self.instances {
@@ -367,7 +384,7 @@ impl Builder {
             .unwrap_or_else(|e| e.into_inner())
             .backup
             .base_url = format!("http://{local}");
-        let server = server::spawn(listener, Arc::clone(&state), limits)?;
+        let server = server::spawn(listener, Arc::clone(&state), limits, self.workers)?;
         Ok(Emulator {
             server,
             state,
@@ -545,7 +562,8 @@ impl Emulator {
         self.state().clock_offset = secs.clamp(-MAX_CLOCK_OFFSET_SECS, MAX_CLOCK_OFFSET_SECS);
     }
 
-    /// Stops serving and waits for the server thread.
+    /// Stops serving and waits for the accept thread; the workers close their idle
+    /// connections and end on their own.
     pub fn shutdown(mut self) {
         self.stop();
     }
@@ -575,6 +593,9 @@ pub const MAX_CLOCK_OFFSET_SECS: i64 = 10 * 365 * 86_400;
 
 /// How many connections [`Builder::max_connections`] allows unless told otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
+
+/// The most worker threads [`Builder::workers`] accepts.
+pub const MAX_WORKERS: usize = 64;
 
 /// How long [`Builder::request_timeout`] allows unless told otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
