@@ -5,7 +5,6 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// A scalar as text: strings as they are, numbers and booleans in their JSON spelling.
@@ -205,9 +204,30 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
         }
         Ok(out)
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        from_object(value).map_err(de::Error::custom)
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // A wrapper (`{"Backup": [...]}`, the JSON API's shape for every list) is read straight
+        // through, without a `Value` between: its one key is not a field of the item. Anything
+        // else (an unwrapped item, whose first key is one of its fields, or an item type
+        // without named fields) is buffered and decided by `from_object`.
+        let Some(key) = map.next_key::<String>()? else {
+            return from_object(Value::Object(serde_json::Map::new())).map_err(de::Error::custom);
+        };
+        let fields = fields_of::<T>();
+        if !fields.is_empty() && !fields.contains(&key.as_str()) {
+            let items = map.next_value_seed(Items::<T>(PhantomData))?;
+            // Keys after the items have nothing to say about them.
+            while map
+                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                .is_some()
+            {}
+            return Ok(items);
+        }
+        let mut object = serde_json::Map::new();
+        object.insert(key, map.next_value()?);
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            object.insert(k, v);
+        }
+        from_object(Value::Object(object)).map_err(de::Error::custom)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         if v.trim().is_empty() {
@@ -228,6 +248,79 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
+}
+
+/// The items inside a list's wrapper: an array of them, one item, or nothing (an empty string
+/// or `null`, as an empty XML element becomes).
+struct Items<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> de::DeserializeSeed<'de> for Items<T> {
+    type Value = Vec<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Items<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ListVisitor::<T>(PhantomData).visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(vec![T::deserialize(
+            de::value::MapAccessDeserializer::new(map),
+        )?])
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        ListVisitor::<T>(PhantomData).visit_str(v)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// The names of the fields `T` reads, when it is a struct: serde's derive hands them to
+/// `deserialize_struct`, which this probe records before refusing to go on. Empty for any
+/// other type.
+fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("only a struct's fields are asked for"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("only a struct's fields are asked for"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// Deserializes one owned item straight from the input, without a `Value` in between.
@@ -257,4 +350,52 @@ fn from_object<T: DeserializeOwned>(value: Value) -> Result<Vec<T>, serde_json::
         }
     }
     Ok(vec![T::deserialize(value)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::response::parse_success;
+    use crate::{DescribeBackupsResponse, Format};
+
+    fn ids(json: &str) -> Vec<u64> {
+        let body = format!(r#"{{"RequestId":"R","Backups":{json}}}"#);
+        parse_success::<DescribeBackupsResponse>(body.as_bytes(), Format::Json)
+            .unwrap_or_else(|e| panic!("{json}: {e}"))
+            .backups
+            .iter()
+            .map(|b| b.backup_id)
+            .collect()
+    }
+
+    #[test]
+    fn every_shape_of_a_list_reads_the_same_items() {
+        // Wrapped (read straight through), bare, and one item unwrapped (its first key is one
+        // of its fields, so it is read as the item itself).
+        assert_eq!(ids(r#"{"Backup":[{"BackupId":1},{"BackupId":2}]}"#), [1, 2]);
+        assert_eq!(ids(r#"{"Backup":{"BackupId":3}}"#), [3]);
+        assert_eq!(ids(r#"[{"BackupId":4},{"BackupId":5}]"#), [4, 5]);
+        assert_eq!(ids(r#"{"BackupId":6,"BackupStatus":"Success"}"#), [6]);
+        assert_eq!(ids(r#"{"BackupStatus":"Success","BackupId":7}"#), [7]);
+        // Nothing, in every form an empty list takes.
+        for empty in [
+            r#"{"Backup":[]}"#,
+            r#"{"Backup":""}"#,
+            r#"{"Backup":null}"#,
+            "[]",
+            r#""""#,
+        ] {
+            assert_eq!(ids(empty), Vec::<u64>::new(), "{empty}");
+        }
+        // What follows the items in a wrapper says nothing about them.
+        assert_eq!(ids(r#"{"Backup":[{"BackupId":8}],"Note":"x"}"#), [8]);
+    }
+
+    #[test]
+    fn a_bad_item_inside_a_wrapper_is_named() {
+        let body = r#"{"RequestId":"R","Backups":{"Backup":[{"BackupId":"soon"}]}}"#;
+        let err = parse_success::<DescribeBackupsResponse>(body.as_bytes(), Format::Json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("BackupId"), "{err}");
+    }
 }
