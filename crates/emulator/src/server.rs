@@ -196,6 +196,15 @@ fn default_worker_count() -> usize {
         .clamp(1, DEFAULT_MAX_WORKERS)
 }
 
+/// A thread of the server could not start: the workers already running are told to stop, and
+/// end once they see it.
+fn abandon(shared: &Shared, workers: &[Arc<worker::Inbox>]) {
+    shared.stop.store(true, Ordering::SeqCst);
+    for inbox in workers {
+        inbox.wake();
+    }
+}
+
 pub(crate) fn spawn(
     listener: Listener,
     state: Arc<Mutex<State>>,
@@ -223,11 +232,7 @@ pub(crate) fn spawn(
             .name("rkvstore-emulator-worker".into())
             .spawn(move || worker::run(poll, worker_inbox, worker_state, worker_shared))
             .map_err(|e| {
-                // The workers already running end once they see the stop.
-                shared.stop.store(true, Ordering::SeqCst);
-                for inbox in &workers {
-                    inbox.wake();
-                }
+                abandon(&shared, &workers);
                 start_error("threads", e)
             })?;
         workers.push(inbox);
@@ -238,10 +243,7 @@ pub(crate) fn spawn(
         .name("rkvstore-emulator-accept".into())
         .spawn(move || accept_loop(&listener.listener, &accept_shared, &accept_workers))
         .map_err(|e| {
-            shared.stop.store(true, Ordering::SeqCst);
-            for inbox in &workers {
-                inbox.wake();
-            }
+            abandon(&shared, &workers);
             start_error("threads", e)
         })?;
     Ok(Handle {

@@ -10,8 +10,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rkvstore_core::{
-    sign, Credentials, DescribeBackupTasks, Endpoint, Operation, SignatureVersion, SigningParams,
-    Timestamp,
+    sign, Credentials, DescribeBackupTasks, Endpoint, Operation, SignatureVersion, SignedRequest,
+    SigningParams, Timestamp,
 };
 use rkvstore_emulator::{Emulator, Fault, FaultRule, FleetSpec, DEFAULT_MAX_CONNECTIONS};
 
@@ -22,6 +22,24 @@ fn now() -> Timestamp {
             .unwrap()
             .as_secs() as i64,
     )
+}
+
+/// DescribeBackupTasks for `instance`, signed now with `nonce` by the emulator's test key.
+fn signed_describe(url: &str, instance: &str, nonce: &str) -> SignedRequest {
+    let request = DescribeBackupTasks::new(instance)
+        .to_request(Endpoint::parse(url).unwrap())
+        .unwrap();
+    let creds = Credentials::new("id", "secret");
+    sign(
+        &request,
+        &SigningParams {
+            credentials: &creds,
+            time: now(),
+            nonce,
+            version: SignatureVersion::V1,
+        },
+    )
+    .unwrap()
 }
 
 /// Sends a signed DescribeBackupTasks for `instance` on a connection of its own; the status.
@@ -36,20 +54,7 @@ fn describe_within(
     nonce: &str,
     timeout: Option<Duration>,
 ) -> Result<u16, ureq::Error> {
-    let request = DescribeBackupTasks::new(instance)
-        .to_request(Endpoint::parse(url).unwrap())
-        .unwrap();
-    let creds = Credentials::new("id", "secret");
-    let signed = sign(
-        &request,
-        &SigningParams {
-            credentials: &creds,
-            time: now(),
-            nonce,
-            version: SignatureVersion::V1,
-        },
-    )
-    .unwrap();
+    let signed = signed_describe(url, instance, nonce);
     // A new agent per call, so that every call has a connection of its own.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -197,20 +202,7 @@ fn a_large_answer_reaches_a_slow_reader_whole_while_others_are_served() {
 
 /// A signed DescribeBackupTasks for `instance` as raw HTTP/1.1 bytes, kept alive.
 fn signed_raw(url: &str, instance: &str, nonce: &str) -> Vec<u8> {
-    let request = DescribeBackupTasks::new(instance)
-        .to_request(Endpoint::parse(url).unwrap())
-        .unwrap();
-    let creds = Credentials::new("id", "secret");
-    let signed = sign(
-        &request,
-        &SigningParams {
-            credentials: &creds,
-            time: now(),
-            nonce,
-            version: SignatureVersion::V1,
-        },
-    )
-    .unwrap();
+    let signed = signed_describe(url, instance, nonce);
     let mut raw = format!("{} {} HTTP/1.1\r\n", signed.method().as_str(), {
         let url = signed.url();
         &url[url.find("/?").unwrap()..]

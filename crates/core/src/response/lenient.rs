@@ -183,10 +183,20 @@ where
     T: DeserializeOwned,
 {
     // The name tells the XML reader that a list is welcome here; others read the value as is.
-    d.deserialize_newtype_struct(super::xml_de::LIST, ListVisitor(PhantomData))
+    d.deserialize_newtype_struct(
+        super::xml_de::LIST,
+        ListVisitor {
+            inside: false,
+            item: PhantomData,
+        },
+    )
 }
 
-struct ListVisitor<T>(PhantomData<T>);
+struct ListVisitor<T> {
+    /// Inside a wrapper already: an object is one item, not another wrapper.
+    inside: bool,
+    item: PhantomData<T>,
+}
 
 impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
     type Value = Vec<T>;
@@ -205,6 +215,11 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
         Ok(out)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if self.inside {
+            return Ok(vec![T::deserialize(
+                de::value::MapAccessDeserializer::new(map),
+            )?]);
+        }
         // A wrapper (`{"Backup": [...]}`, the JSON API's shape for every list) is read straight
         // through, without a `Value` between: its one key is not a field of the item. Anything
         // else (an unwrapped item, whose first key is one of its fields, or an item type
@@ -257,35 +272,10 @@ struct Items<T>(PhantomData<T>);
 impl<'de, T: DeserializeOwned> de::DeserializeSeed<'de> for Items<T> {
     type Value = Vec<T>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Visitor<'de> for Items<T> {
-    type Value = Vec<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ListVisitor::<T>(PhantomData).visit_seq(seq)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Ok(vec![T::deserialize(
-            de::value::MapAccessDeserializer::new(map),
-        )?])
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        ListVisitor::<T>(PhantomData).visit_str(v)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
+        d.deserialize_any(ListVisitor {
+            inside: true,
+            item: PhantomData,
+        })
     }
 }
 
