@@ -42,6 +42,15 @@ fn signed_describe(url: &str, instance: &str, nonce: &str) -> SignedRequest {
     .unwrap()
 }
 
+/// `n` DescribeBackupTasks for `r-a`, each on a connection of its own, are answered 200 within
+/// 10 s each.
+fn assert_served(url: &str, n: usize) {
+    for i in 0..n {
+        let status = describe_within(url, "r-a", &format!("n-{i}"), Some(Duration::from_secs(10)));
+        assert_eq!(status.ok(), Some(200), "request {i}");
+    }
+}
+
 /// Sends a signed DescribeBackupTasks for `instance` on a connection of its own; the status.
 fn describe(url: &str, instance: &str, nonce: &str) -> u16 {
     describe_within(url, instance, nonce, None).unwrap()
@@ -361,15 +370,7 @@ fn a_request_timeout_too_long_to_add_up_means_never() {
         .request_timeout(Duration::MAX)
         .start("127.0.0.1:0")
         .unwrap();
-    for i in 0..3 {
-        let status = describe_within(
-            &emu.url(),
-            "r-a",
-            &format!("n-{i}"),
-            Some(Duration::from_secs(10)),
-        );
-        assert_eq!(status.ok(), Some(200), "request {i}");
-    }
+    assert_served(&emu.url(), 3);
 }
 
 #[test]
@@ -397,15 +398,7 @@ fn a_delay_too_long_to_add_up_holds_up_only_its_own_connection() {
         matches!(forever, Err(ureq::Error::Timeout(_))),
         "{forever:?}"
     );
-    for i in 0..2 {
-        let status = describe_within(
-            &emu.url(),
-            "r-a",
-            &format!("n-{i}"),
-            Some(Duration::from_secs(10)),
-        );
-        assert_eq!(status.ok(), Some(200), "request {i}");
-    }
+    assert_served(&emu.url(), 2);
 }
 
 #[test]
