@@ -246,11 +246,7 @@ fn enable_backup_log<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::
     lenient::u64_named(d, "EnableBackupLog")
 }
 
-impl crate::Shape for DescribeBackupPolicyResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(DescribeBackupPolicyResponse);
 
 impl DescribeBackupPolicyResponse {
     /// A policy (for test doubles and emulators).
@@ -425,11 +421,7 @@ impl ModifyBackupPolicyResponse {
     }
 }
 
-impl crate::Shape for ModifyBackupPolicyResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(ModifyBackupPolicyResponse);
 
 #[cfg(test)]
 mod tests {

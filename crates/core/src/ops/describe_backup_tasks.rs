@@ -120,11 +120,7 @@ pub struct DescribeBackupTasksResponse {
     pub backup_jobs: Vec<BackupJob>,
 }
 
-impl crate::Shape for DescribeBackupTasksResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(DescribeBackupTasksResponse);
 
 /// One backup job. `#[non_exhaustive]`: the API adds fields over time; build one with
 /// [`BackupJob::new`] and set the fields.

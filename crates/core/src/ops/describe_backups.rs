@@ -263,11 +263,7 @@ pub struct DescribeBackupsResponse {
     pub free_size: Option<u64>,
 }
 
-impl crate::Shape for DescribeBackupsResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(DescribeBackupsResponse);
 
 impl DescribeBackupsResponse {
     /// A page holding `backups` (for test doubles and emulators).

@@ -193,11 +193,7 @@ pub struct DescribeInstancesResponse {
     pub page_size: Option<u64>,
 }
 
-impl crate::Shape for DescribeInstancesResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(DescribeInstancesResponse);
 
 impl DescribeInstancesResponse {
     /// A page holding `instances` (for test doubles and emulators).

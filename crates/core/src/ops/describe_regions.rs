@@ -84,11 +84,7 @@ pub struct DescribeRegionsResponse {
     pub regions: Vec<KvStoreRegion>,
 }
 
-impl crate::Shape for DescribeRegionsResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(DescribeRegionsResponse);
 
 impl DescribeRegionsResponse {
     /// An answer listing `regions` (for test doubles and emulators).

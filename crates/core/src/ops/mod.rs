@@ -10,6 +10,17 @@ macro_rules! opt_u64_fields {
     )*};
 }
 
+/// `impl Shape` for answers whose only mark of being the answer is a `RequestId` with text.
+macro_rules! shape_by_request_id {
+    ($($answer:ty),+ $(,)?) => {$(
+        impl crate::Shape for $answer {
+            fn lacks(&self) -> Option<&'static str> {
+                self.request_id.trim().is_empty().then_some("no RequestId")
+            }
+        }
+    )+};
+}
+
 mod backup_policy;
 mod create_backup;
 mod describe_backup_tasks;

@@ -169,11 +169,7 @@ impl RestoreInstanceResponse {
     }
 }
 
-impl crate::Shape for RestoreInstanceResponse {
-    fn lacks(&self) -> Option<&'static str> {
-        self.request_id.trim().is_empty().then_some("no RequestId")
-    }
-}
+shape_by_request_id!(RestoreInstanceResponse);
 
 #[cfg(test)]
 mod tests {
