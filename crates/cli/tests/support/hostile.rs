@@ -97,12 +97,8 @@ impl Hostile {
                         .or(replies.last())
                         .cloned()
                         .unwrap_or_else(|| Reply::new(500, ""));
-                    if let Some((request, stalled)) = serve(stream, &reply) {
+                    if let Some(stalled) = serve(stream, &reply, &requests) {
                         held.extend(stalled);
-                        requests
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(request);
                         n += 1;
                     }
                 }
@@ -144,10 +140,15 @@ impl Drop for Hostile {
     }
 }
 
-/// Reads one request (head and `Content-Length` body) and writes `reply`; `None` when the
-/// connection closed before a whole request arrived. A stalled reply hands its connection
-/// back, to be held open.
-fn serve(stream: TcpStream, reply: &Reply) -> Option<(String, Option<TcpStream>)> {
+/// Reads one request (head and `Content-Length` body), records it in `requests` and writes
+/// `reply`; `None` when the connection closed before a whole request arrived. The request is
+/// recorded before the reply goes out, so that a client that has its answer always finds its
+/// request recorded. A stalled reply hands its connection back, to be held open.
+fn serve(
+    stream: TcpStream,
+    reply: &Reply,
+    requests: &Mutex<Vec<String>>,
+) -> Option<Option<TcpStream>> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut head = String::new();
@@ -170,6 +171,10 @@ fn serve(stream: TcpStream, reply: &Reply) -> Option<(String, Option<TcpStream>)
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     head.push_str(&String::from_utf8_lossy(&body));
+    requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(head);
     let mut out = stream;
     let mut response = format!("HTTP/1.1 {} Scripted\r\n", reply.status);
     for (name, value) in &reply.headers {
@@ -188,5 +193,5 @@ fn serve(stream: TcpStream, reply: &Reply) -> Option<(String, Option<TcpStream>)
     let _ = out.write_all(reply.body.get(..sent).unwrap_or_default());
     let _ = out.flush();
     let held = reply.stall_after.map(|_| out);
-    Some((head, held))
+    Some(held)
 }
