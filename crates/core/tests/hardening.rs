@@ -231,6 +231,10 @@ fn the_token_is_hidden_in_excerpts_and_field_errors_too() {
         format!("<html>{}</html>", "x".repeat(40) + TOKEN),
         format!(r#"{{"RequestId":"R","BackupJobs":[{{"BackupJobID":"{TOKEN}"}}]}}"#),
         format!(r#"{{"RequestId":"R","BackupJobs":[{{"BackupJobID":{{"{TOKEN}":1}}}}]}}"#),
+        // XML syntax errors name the elements they are about.
+        format!("<R><RequestId>Q</RequestId><{TOKEN}>"),
+        format!("<R><RequestId>Q</RequestId><a></{TOKEN}></R>"),
+        format!("<R><RequestId>Q</RequestId><a>x</a {TOKEN}></R>"),
     ];
     for body in &bodies {
         for status in [200, 502] {

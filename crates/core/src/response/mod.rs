@@ -359,7 +359,9 @@ fn parse<T: Shape>(
 /// (no `Code`, not an `Error` root, a `RequestId`), then `T`.
 fn xml_by_tree<T: Shape>(status: u16, body: &[u8], token: Option<&str>) -> Result<T, Error> {
     let format = Format::Xml;
-    let (root, value) = xml::to_value(body)?;
+    // Syntax errors name the elements they are about, which a hostile body can spell as the
+    // token.
+    let (root, value) = xml::to_value(body).map_err(|e| redacted(e, token))?;
     let api = ApiError::from_value(status, &value).filter(|a| !is_success_code(&a.code));
     if let Some(api) = api {
         return Err(api.into());
