@@ -1,7 +1,13 @@
 //! The emulator-under-load benchmark of `cargo xtask bench`: `benches/examples/load_bench.rs`
-//! with 8 and then 64 concurrent clients over loopback, each run bounded (a prefill of the
+//! with 8 and 64 concurrent clients over loopback, each run bounded (a prefill of the
 //! emulator's bounded memories, then a 3-second window). Results go to
 //! `target/load-bench.jsonl`; [`report`] prints them with the targets.
+//!
+//! One 3-second window on a shared machine is at the mercy of whatever else runs on it: the
+//! same build measured from 23,000 to 39,000 requests a second at 64 clients from one run to
+//! the next, every client slowed alike. So each client count runs [`ROUNDS`] times, the two
+//! counts alternating so that a slow spell falls on both, and the targets compare medians; every
+//! run is printed, with the spread.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,7 +20,10 @@ fn results_file() -> PathBuf {
     root().join("target").join("load-bench.jsonl")
 }
 
-/// Builds and runs the benchmark for 8 and 64 clients.
+/// How many times each client count runs.
+const ROUNDS: usize = 3;
+
+/// Builds and runs the benchmark for 8 and 64 clients, [`ROUNDS`] times each, alternating.
 pub fn run() -> Result<(), String> {
     sh(&mut cargo(&[
         "build",
@@ -30,7 +39,7 @@ pub fn run() -> Result<(), String> {
         .join("examples")
         .join("load_bench");
     let mut lines = String::new();
-    for clients in ["8", "64"] {
+    for clients in std::iter::repeat_n(["8", "64"], ROUNDS).flatten() {
         let out = Command::new(&exe)
             .args(["--clients", clients, "--seconds", "3"])
             .output()
@@ -82,33 +91,68 @@ pub fn report() {
             f(v, "rss_max_kib") / 1024.0,
         );
     }
-    let at = |n: f64| runs.iter().find(|v| f(v, "clients") == n);
+    let at = |n: f64| -> Vec<&Value> { runs.iter().filter(|v| f(v, "clients") == n).collect() };
     let ok = |c: bool| if c { "met" } else { "NOT met" };
-    if let (Some(eight), Some(sixty_four)) = (at(8.0), at(64.0)) {
-        let ratio = f(sixty_four, "req_per_s") / f(eight, "req_per_s");
-        println!(
-            "throughput 64 / 8 clients = {ratio:.2}x  (target >= 1.0x: {})",
-            ok(ratio >= 1.0)
-        );
-        let least = f(eight, "least_share").min(f(sixty_four, "least_share"));
-        println!(
-            "least client / mean share = {:.0}%  (target >= 25%: {})",
-            least * 100.0,
-            ok(least >= 0.25)
-        );
-        let p99 = f(sixty_four, "p99_ms");
-        println!(
-            "p99 at 64 clients = {p99:.2} ms  (target < 20 ms: {})",
-            ok(p99 < 20.0)
-        );
-        let growth = runs
+    let (eight, sixty_four) = (at(8.0), at(64.0));
+    if eight.is_empty() || sixty_four.is_empty() {
+        return;
+    }
+    let rates = |runs: &[&Value]| -> Vec<f64> { runs.iter().map(|v| f(v, "req_per_s")).collect() };
+    let (m8, m64) = (median(rates(&eight)), median(rates(&sixty_four)));
+    let pairs: Vec<f64> = eight
+        .iter()
+        .zip(&sixty_four)
+        .map(|(a, b)| f(b, "req_per_s") / f(a, "req_per_s"))
+        .collect();
+    let ratio = m64 / m8;
+    println!(
+        "median req/s: {m8:.0} at 8 clients, {m64:.0} at 64 clients ({} runs each)",
+        eight.len()
+    );
+    println!(
+        "throughput 64 / 8 clients = {ratio:.2}x, medians  (target >= 1.0x: {}); run by run {}",
+        ok(ratio >= 1.0),
+        pairs
             .iter()
-            .map(|v| (f(v, "rss_max_kib") - f(v, "rss_start_kib")) / 1024.0)
-            .fold(0.0, f64::max);
-        println!(
-            "memory growth in a window = {growth:.1} MiB  (after a prefill of the emulator's \
-             bounded memories; target flat, < 2 MiB: {})",
-            ok(growth < 2.0)
-        );
+            .map(|r| format!("{r:.2}x"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let least = runs
+        .iter()
+        .map(|v| f(v, "least_share"))
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "least client / mean share = {:.0}%, worst run  (target >= 25%: {})",
+        least * 100.0,
+        ok(least >= 0.25)
+    );
+    let p99 = sixty_four
+        .iter()
+        .map(|v| f(v, "p99_ms"))
+        .fold(0.0, f64::max);
+    println!(
+        "p99 at 64 clients = {p99:.2} ms, worst run  (target < 20 ms: {})",
+        ok(p99 < 20.0)
+    );
+    let growth = runs
+        .iter()
+        .map(|v| (f(v, "rss_max_kib") - f(v, "rss_start_kib")) / 1024.0)
+        .fold(0.0, f64::max);
+    println!(
+        "memory growth in a window = {growth:.1} MiB, worst run  (after a prefill of the \
+         emulator's bounded memories; target flat, < 2 MiB: {})",
+        ok(growth < 2.0)
+    );
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
