@@ -298,10 +298,17 @@ impl<'de> Xml<'de> {
     /// position it reports for errors is not kept up to date, and it is never asked.
     #[inline]
     fn open_leaf(&mut self) -> Option<&'de [u8]> {
-        if self.peeked.is_some() || self.depth >= MAX_DEPTH {
+        if self.peeked.is_some() || self.leaf.is_some() || self.depth >= MAX_DEPTH {
             return None;
         }
         let (rest, at) = self.rest();
+        // Only where the reader stands between tags, just after a `>`: after text it has
+        // already taken the `<` that ends it and reads on inside a tag (`<<A>` is a start tag
+        // named `<A` to it), and after `<name/>` its next event is that element's end.
+        match self.body.get(at.checked_sub(2)?..at)? {
+            [before, b'>'] if *before != b'/' => {}
+            _ => return None,
+        }
         let after = rest.strip_prefix(b"<")?;
         let len = after.iter().position(|&b| !NAME[usize::from(b)])?;
         let (name, after) = after.split_at(len);
@@ -1043,6 +1050,21 @@ mod tests {
                 "{body}"
             );
         }
+        // After text the reader has taken the `<` that ends it: `<<A>` is one start tag to it,
+        // named `<A`, never an element `A` read whole.
+        for body in [
+            "<R><RequestId>Q</RequestId> <<A>x</A>/R>",
+            "<R><RequestId>Q</RequestId>\n<<A>x</A>!----></R>",
+            "<R><RequestId>Q</RequestId> <<A>x</A>![CDATA[y]]></R>",
+            "<R><RequestId>Q</RequestId> <<InstanceId>x</InstanceId>/R>",
+        ] {
+            assert!(!fast::<Tasks>(body), "{body}");
+            assert!(!fast::<Document>(body), "{body}");
+            assert!(
+                crate::response::xml::to_value(body.as_bytes()).is_err(),
+                "{body}"
+            );
+        }
         // A blank after the name is well formed, and left to the tree path, which allows it.
         let spaced = "<R><RequestId>Q</RequestId><InstanceId>a</InstanceId ></R>";
         assert!(!fast::<Tasks>(spaced));
@@ -1197,7 +1219,7 @@ mod tests {
     /// the event path reads one, the tree path must read it to the same value.
     #[test]
     fn random_documents_read_alike_on_both_paths() {
-        const PIECES: [&str; 29] = [
+        const PIECES: [&str; 31] = [
             "<BackupJobs>",
             "</BackupJobs>",
             "<BackupJob>",
@@ -1227,6 +1249,8 @@ mod tests {
             "</A'q>",
             "<R>",
             "</R>",
+            "<",
+            "<JobMode>Manual</JobMode>",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {
