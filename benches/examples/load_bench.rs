@@ -1,6 +1,6 @@
 //! The emulator under load: N clients, each on its own connection, calling DescribeBackupTasks
 //! back to back over loopback for a bounded time. Run by `cargo xtask bench` for 8 and 64
-//! clients, three times each, alternating; by hand:
+//! clients, five times each, alternating; by hand:
 //!
 //! ```text
 //! cargo run --release -p rkvstore-benches --example load_bench -- --clients 64 --seconds 3

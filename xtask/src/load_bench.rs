@@ -4,10 +4,11 @@
 //! `target/load-bench.jsonl`; [`report`] prints them with the targets.
 //!
 //! One 3-second window on a shared machine is at the mercy of whatever else runs on it: the
-//! same build measured from 23,000 to 39,000 requests a second at 64 clients from one run to
-//! the next, every client slowed alike. So each client count runs [`ROUNDS`] times, the two
-//! counts alternating so that a slow spell falls on both, and the targets compare medians; every
-//! run is printed, with the spread.
+//! same build measured from 23,000 to 42,000 requests a second at 64 clients, and from 28,000
+//! to 42,000 at 8, from one run to the next, every client slowed alike, so that the ratio of
+//! one pair of runs ranged from 0.75x to 1.34x within a single `cargo xtask bench`. So each
+//! client count runs [`ROUNDS`] times, the two counts alternating so that a slow spell falls
+//! on both, and the targets compare medians; every run is printed, with the spread.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -21,7 +22,7 @@ fn results_file() -> PathBuf {
 }
 
 /// How many times each client count runs.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// Builds and runs the benchmark for 8 and 64 clients, [`ROUNDS`] times each, alternating.
 pub fn run() -> Result<(), String> {
