@@ -4,19 +4,7 @@
 pub(crate) fn nonce() -> String {
     let mut bytes = [0u8; 16];
     fill(&mut bytes);
-    hex(&bytes)
-}
-
-/// Lower-case hex digits of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        // Written a digit at a time: a `format!` per byte was 16 allocations per request.
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    s
+    rkvstore_core::nonce_from_bytes(bytes)
 }
 
 /// A number in `[0, 1)`.
@@ -52,7 +40,6 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
-        assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
         let u = super::unit();
         assert!((0.0..1.0).contains(&u));
     }

@@ -132,6 +132,7 @@ pub use response::{ParseError, ParseErrorKind, Shape};
 #[cfg(feature = "verify")]
 pub use sign::verify;
 pub use sign::{
-    sign, sign_unsigned, Headers, SignatureVersion, SignedRequest, SigningParams, SigningText,
+    nonce_from_bytes, sign, sign_unsigned, Headers, SignatureVersion, SignedRequest, SigningParams,
+    SigningText,
 };
 pub use time::Timestamp;

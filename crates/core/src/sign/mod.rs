@@ -77,6 +77,33 @@ pub struct SigningParams<'a> {
     pub version: SignatureVersion,
 }
 
+/// The nonce the official SDKs send, 32 lower-case hex digits, from 16 random bytes that the
+/// caller draws (the core draws no random numbers).
+///
+/// ```
+/// let mut random = [0u8; 16];
+/// random[..5].copy_from_slice(&[0x00, 0x0f, 0xa5, 0xff, 0x10]);
+/// random[15] = 0x01;
+/// assert_eq!(
+///     rkvstore_core::nonce_from_bytes(random),
+///     "000fa5ff100000000000000000000001"
+/// );
+/// ```
+pub fn nonce_from_bytes(random: [u8; 16]) -> String {
+    lower_hex(&random)
+}
+
+/// Lower-case hex digits of `bytes`.
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0x0F)]));
+    }
+    s
+}
+
 /// Signs `request`.
 ///
 /// ```

@@ -415,7 +415,7 @@ pub fn string_to_sign(canonical_request: &str) -> String {
 pub fn authorization(creds: &Credentials, signed_headers: &str, string_to_sign: &str) -> String {
     let mut mac = creds.v3_mac();
     mac.update(string_to_sign.as_bytes());
-    let signature = hex(&mac.finalize().into_bytes());
+    let signature = super::lower_hex(&mac.finalize().into_bytes());
     format!(
         "{ALGORITHM} Credential={},SignedHeaders={signed_headers},Signature={signature}",
         creds.access_key_id()
@@ -425,18 +425,7 @@ pub fn authorization(creds: &Credentials, signed_headers: &str, string_to_sign: 
 #[cfg(any(test, feature = "verify"))]
 /// Hex SHA-256, the form of `x-acs-content-sha256`.
 pub fn hex_sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-#[cfg(any(test, feature = "verify"))]
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0F)]));
-    }
-    s
+    super::lower_hex(&Sha256::digest(data))
 }
 
 #[cfg(test)]
