@@ -109,7 +109,7 @@ impl Access for &mut State {
 
 impl Access for &Mutex<State> {
     fn with<R>(&mut self, f: impl FnOnce(&mut State) -> R) -> R {
-        f(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
+        f(&mut crate::lock(self))
     }
 }
 

@@ -5,6 +5,7 @@
 //! file of any size costs no memory.
 
 use std::io;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use hyper::body::Bytes;
@@ -147,9 +148,10 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// Answers `GET /download/…`; `None` for any other path.
-pub(crate) fn serve(parts: &Parts, state: &mut State) -> Option<Reply> {
+/// Answers `GET /download/…`; `None` for any other path, without taking the state's lock.
+pub(crate) fn serve(parts: &Parts, state: &Mutex<State>) -> Option<Reply> {
     let path = parts.uri.path().strip_prefix(PREFIX)?;
+    let state = &mut *crate::lock(state);
     let range = parts
         .headers
         .get("range")

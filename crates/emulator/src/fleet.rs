@@ -317,7 +317,7 @@ impl Drop for InFlight {
 /// so that requests overlap as they do at the service.
 pub(crate) fn enter(state: &Mutex<State>) -> (InFlight, Option<Duration>) {
     let (gauge, latency) = {
-        let st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let st = crate::lock(state);
         (
             Arc::clone(&st.flight),
             st.fleet.as_ref().map(|f| f.spec.latency),

@@ -485,9 +485,7 @@ impl Emulator {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A handler that panicked cannot leave the state half-written in a way that matters to
-        // a test, so a poisoned lock is used as it is.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// The requests that arrived, in order (the latest 10,000).
@@ -599,3 +597,9 @@ pub const MAX_WORKERS: usize = 64;
 
 /// How long [`Builder::request_timeout`] allows unless told otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Takes `m`'s lock. A thread that panicked while holding it cannot have left what it guards
+/// half-written in a way that matters to an emulator, so a poisoned lock is used as it is.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

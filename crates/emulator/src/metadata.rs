@@ -14,6 +14,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
+use crate::lock;
 use crate::state::State;
 
 /// The path of the credentials URI.
@@ -33,10 +34,6 @@ pub(crate) type Plain = (u16, &'static str, Vec<u8>);
 
 fn text(status: u16, body: &str) -> Plain {
     (status, "text/plain", body.as_bytes().to_vec())
-}
-
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The answer for `path`, or `None` when the path is not the metadata service's nor the

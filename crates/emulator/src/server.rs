@@ -88,7 +88,7 @@ impl Shared {
     }
 
     fn active(&self) -> MutexGuard<'_, usize> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.active)
     }
 
     /// Waits for a free connection slot; `None` once the server is stopping.
@@ -293,8 +293,4 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, workers: &[Arc<work
             }
         }
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -3,25 +3,35 @@
 
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
+mod support;
+use support::now;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rkvstore_core::{
     sign, Credentials, DescribeBackupTasks, Endpoint, Operation, SignatureVersion, SignedRequest,
-    SigningParams, Timestamp,
+    SigningParams,
 };
 use rkvstore_emulator::{Emulator, Fault, FaultRule, FleetSpec, DEFAULT_MAX_CONNECTIONS};
 
-fn now() -> Timestamp {
-    Timestamp::from_unix(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64,
-    )
+/// Once `progress` has reached `at_least` (another connection is busy), a small request on a
+/// connection of its own, given 10 s. `what` says what failed when `progress` never gets there.
+fn small_request_once(
+    url: &str,
+    progress: &AtomicU64,
+    at_least: u64,
+    what: &str,
+) -> Result<u16, ureq::Error> {
+    let start = Instant::now();
+    while progress.load(Ordering::SeqCst) < at_least {
+        assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    describe_within(url, "r-small", "small", Some(Duration::from_secs(10)))
 }
 
 /// DescribeBackupTasks for `instance`, signed now with `nonce` by the emulator's test key.
@@ -344,17 +354,7 @@ fn a_long_answer_streamed_to_a_fast_reader_does_not_starve_the_others() {
             true
         })
     };
-    let start = Instant::now();
-    while received.load(Ordering::SeqCst) < 1 << 20 {
-        assert!(start.elapsed() < Duration::from_secs(10), "no streaming");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let small = describe_within(
-        &emu.url(),
-        "r-small",
-        "small",
-        Some(Duration::from_secs(10)),
-    );
+    let small = small_request_once(&emu.url(), &received, 1 << 20, "no streaming");
     done.store(true, Ordering::SeqCst);
     let still_streaming = reader.join().unwrap();
     assert_eq!(small.ok(), Some(200), "the other connection was starved");
@@ -546,17 +546,7 @@ fn a_client_pipelining_without_pause_does_not_starve_the_others() {
             }
         })
     };
-    let start = Instant::now();
-    while answered.load(Ordering::SeqCst) < 64 * 1024 {
-        assert!(start.elapsed() < Duration::from_secs(10), "no answers");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let small = describe_within(
-        &emu.url(),
-        "r-small",
-        "small",
-        Some(Duration::from_secs(10)),
-    );
+    let small = small_request_once(&emu.url(), &answered, 64 * 1024, "no answers");
     done.store(true, Ordering::SeqCst);
     writer.join().unwrap();
     reader.join().unwrap();

@@ -2,7 +2,8 @@
 
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+mod support;
+use support::now;
 
 use rkvstore_core::{
     sign, Credentials, DescribeBackupTasks, Endpoint, Format, Method, Operation, RpcRequest,
@@ -16,15 +17,6 @@ fn emulator() -> Emulator {
         .instance("r-a")
         .start("127.0.0.1:0")
         .unwrap()
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_unix(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64,
-    )
 }
 
 struct Reply {

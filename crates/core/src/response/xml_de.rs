@@ -504,12 +504,11 @@ impl<'de> Xml<'de> {
 /// child with children) answers `false` and the reader decides. A body that is not well formed
 /// is refused by the main reader later, whatever was decided here.
 fn two_kinds_of_child(rest: &[u8], name: &[u8]) -> bool {
-    // A name of plain characters only, so that the reader cannot see the tag any other way
-    // (a quote, say, would start an attribute value that runs past the `>`), followed by the
-    // end of the tag, `/` or white space.
+    // A name of plain characters only ([`NAME`]), so that the reader cannot see the tag any
+    // other way (a quote, say, would start an attribute value that runs past the `>`),
+    // followed by the end of the tag, `/` or white space.
     fn tag_name(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-        let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':');
-        let end = bytes.iter().position(|&b| !plain(b) && b < 0x80)?;
+        let end = bytes.iter().position(|&b| !NAME[usize::from(b)])?;
         let (name, rest) = bytes.split_at(end);
         let starts_well = name
             .first()
@@ -527,12 +526,12 @@ fn two_kinds_of_child(rest: &[u8], name: &[u8]) -> bool {
             .strip_prefix(b">")?;
         let (first, rest) = tag_name(rest.strip_prefix(b"<")?)?;
         let rest = rest.strip_prefix(b">")?;
-        let rest = rest.get(rest.iter().position(|&b| b == b'<')?..)?;
+        let rest = rest.get(find_lt(rest)?..)?;
         let rest = rest
             .strip_prefix(b"</")?
             .strip_prefix(first)?
             .strip_prefix(b">")?;
-        let rest = rest.get(rest.iter().position(|&b| b == b'<')? + 1..)?;
+        let rest = rest.get(find_lt(rest)? + 1..)?;
         let (second, _) = tag_name(rest)?;
         Some(second != first)
     };
@@ -829,7 +828,7 @@ fn items_hint(rest: &[u8], name: &[u8]) -> Option<usize> {
     }
     let mut from = 0;
     let len = loop {
-        let at = from + rest.get(from..)?.iter().position(|&b| b == b'<')?;
+        let at = from + find_lt(rest.get(from..)?)?;
         let after = rest.get(at + 1..)?;
         if let Some(tail) = after.strip_prefix(b"/") {
             if tail.starts_with(name) {

@@ -18,11 +18,11 @@ use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use rkvstore_core::{percent, Format, SignatureVersion};
 
-use super::lock;
 use super::timer::sleep;
 use crate::actions;
 use crate::auth::{authenticate_shared, Incoming};
 use crate::faults::{self, Fault};
+use crate::lock;
 use crate::render::{self, Failure};
 use crate::state::{RequestRecord, State};
 
@@ -152,7 +152,7 @@ async fn handle(request: hyper::Request<IncomingBody>, state: &Mutex<State>) -> 
 
 /// A backup file download (`GET /download/…`, see [`crate::download`]), answered as OSS would.
 fn download_answer(parts: &Parts, state: &Mutex<State>) -> Option<Response<OutBody>> {
-    let reply = crate::download::serve(parts, &mut lock(state))?;
+    let reply = crate::download::serve(parts, state)?;
     let mut response = Response::new(OutBody {
         bytes: Bytes::from(reply.body),
         filler: 0,

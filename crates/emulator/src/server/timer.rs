@@ -64,7 +64,7 @@ static FILED: Condvar = Condvar::new();
 static CLOCK: OnceLock<bool> = OnceLock::new();
 
 fn queue() -> MutexGuard<'static, Queue> {
-    QUEUE.lock().unwrap_or_else(|e| e.into_inner())
+    crate::lock(&QUEUE)
 }
 
 /// The clock thread: wakes each filed future at its deadline, for as long as the process runs.

@@ -20,7 +20,7 @@ use std::os::fd::AsRawFd;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Wake, Waker};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -31,6 +31,7 @@ use mio::{Events, Interest, Poll, Token};
 use super::conn::{Conn, Next};
 use super::service::Service;
 use super::{timer, Shared, Slot};
+use crate::lock;
 use crate::state::State;
 
 /// The token of the worker's own waker; connections use their index in the table.
@@ -68,14 +69,10 @@ pub(super) struct Inbox {
 /// The connections handed over and not yet taken up.
 type New = Vec<(TcpStream, Slot)>;
 
-fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Inbox {
     /// Gives the worker a new connection; gives it back if the worker has ended.
     pub(super) fn hand_over(&self, stream: TcpStream, slot: Slot) -> Result<(), (TcpStream, Slot)> {
-        let mut new = locked(&self.new);
+        let mut new = lock(&self.new);
         if self.closed() {
             return Err((stream, slot));
         }
@@ -94,7 +91,7 @@ impl Inbox {
     /// Marks the worker ended and drops the connections handed over that it never took up,
     /// which gives their slots back.
     fn close(&self) {
-        let mut new = locked(&self.new);
+        let mut new = lock(&self.new);
         self.closed.store(true, Ordering::SeqCst);
         let orphans = std::mem::take(&mut *new);
         drop(new);
@@ -126,7 +123,7 @@ impl Wake for ConnWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        locked(&self.inbox.woken).push(self.token);
+        lock(&self.inbox.woken).push(self.token);
         if self.inbox.owner.get() != Some(&std::thread::current().id()) {
             self.inbox.wake();
         }
@@ -187,7 +184,7 @@ pub(super) fn run(poll: Poll, inbox: Arc<Inbox>, state: Arc<Mutex<State>>, share
         }
         // With connections still to be polled the poller is only looked at, so that what
         // became ready meanwhile joins them; otherwise it waits until the earliest deadline.
-        let timeout = if ready.is_empty() && locked(&worker.inbox.woken).is_empty() {
+        let timeout = if ready.is_empty() && lock(&worker.inbox.woken).is_empty() {
             worker.timeout(Instant::now())
         } else {
             Some(Duration::ZERO)
@@ -231,7 +228,7 @@ impl Worker {
     /// Takes up the connections handed over, queueing each to be polled once (a request may
     /// already be waiting on it).
     fn take_new(&mut self, ready: &mut Vec<usize>, stopping: bool) {
-        let new = std::mem::take(&mut *locked(&self.inbox.new));
+        let new = std::mem::take(&mut *lock(&self.inbox.new));
         for (stream, slot) in new {
             if stopping {
                 self.inbox.load.fetch_sub(1, Ordering::Relaxed);
@@ -277,7 +274,7 @@ impl Worker {
     /// the next turn, after the poller has been looked at.
     fn serve(&mut self, ready: &mut Vec<usize>) {
         for _ in 0..MAX_ROUNDS {
-            ready.append(&mut locked(&self.inbox.woken));
+            ready.append(&mut lock(&self.inbox.woken));
             if ready.is_empty() {
                 break;
             }
