@@ -16,7 +16,34 @@ use rkvstore_core::{
     sign, Credentials, DescribeBackupTasks, Endpoint, Operation, SignatureVersion, SignedRequest,
     SigningParams,
 };
-use rkvstore_emulator::{Emulator, Fault, FaultRule, FleetSpec, DEFAULT_MAX_CONNECTIONS};
+use rkvstore_emulator::{Builder, Emulator, Fault, FaultRule, FleetSpec, DEFAULT_MAX_CONNECTIONS};
+
+/// A thread reading `stream` as fast as it can, adding the bytes to `received`, until `done`;
+/// it returns `true` when the stream was still open then.
+fn reader(
+    mut stream: TcpStream,
+    received: &Arc<AtomicU64>,
+    done: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<bool> {
+    let (received, done) = (Arc::clone(received), Arc::clone(done));
+    std::thread::spawn(move || {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let mut buf = vec![0u8; 256 * 1024];
+        while !done.load(Ordering::SeqCst) {
+            match stream.read(&mut buf) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    received.fetch_add(n as u64, Ordering::SeqCst);
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    })
+}
 
 /// Once `progress` has reached `at_least` (another connection is busy), a small request on a
 /// connection of its own, given 10 s. `what` says what failed when `progress` never gets there.
@@ -194,17 +221,7 @@ fn answers_that_take_time_overlap() {
 #[test]
 fn a_large_answer_reaches_a_slow_reader_whole_while_others_are_served() {
     let size: u64 = 4 << 20;
-    let emu = Emulator::builder()
-        .access_key("id", "secret")
-        .instance("r-big")
-        .instance("r-small")
-        .fault(
-            FaultRule::new(Fault::Oversized(size))
-                .instance("r-big")
-                .times(1),
-        )
-        .start("127.0.0.1:0")
-        .unwrap();
+    let emu = big_and_small(size).start("127.0.0.1:0").unwrap();
     let mut stream = TcpStream::connect(emu.addr()).unwrap();
     stream
         .write_all(&signed_raw(&emu.url(), "r-big", "big"))
@@ -260,9 +277,9 @@ fn read_whole_answer(stream: &mut TcpStream, size: u64) {
     assert_eq!(body, size);
 }
 
-/// An emulator with a single worker, so that every connection shares it; `r-big` answers its
-/// first request with `size` bytes of filler.
-fn one_worker(size: u64, request_timeout: Duration) -> Emulator {
+/// An emulator with `r-big`, which answers its first request with `size` bytes of filler, and
+/// `r-small`.
+fn big_and_small(size: u64) -> Builder {
     Emulator::builder()
         .access_key("id", "secret")
         .instance("r-big")
@@ -272,6 +289,11 @@ fn one_worker(size: u64, request_timeout: Duration) -> Emulator {
                 .instance("r-big")
                 .times(1),
         )
+}
+
+/// [`big_and_small`] with a single worker, so that every connection shares it.
+fn one_worker(size: u64, request_timeout: Duration) -> Emulator {
+    big_and_small(size)
         .workers(1)
         .request_timeout(request_timeout)
         .start("127.0.0.1:0")
@@ -333,27 +355,7 @@ fn a_long_answer_streamed_to_a_fast_reader_does_not_starve_the_others() {
         .unwrap();
     let received = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let (received, done) = (Arc::clone(&received), Arc::clone(&done));
-        std::thread::spawn(move || {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(1)))
-                .unwrap();
-            let mut buf = vec![0u8; 256 * 1024];
-            // `true` when the answer was still coming when the test was done.
-            while !done.load(Ordering::SeqCst) {
-                match stream.read(&mut buf) {
-                    Ok(0) => return false,
-                    Ok(n) => {
-                        received.fetch_add(n as u64, Ordering::SeqCst);
-                    }
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                    Err(_) => return false,
-                }
-            }
-            true
-        })
-    };
+    let reader = reader(stream, &received, &done);
     let small = small_request_once(&emu.url(), &received, 1 << 20, "no streaming");
     done.store(true, Ordering::SeqCst);
     let still_streaming = reader.join().unwrap();
@@ -527,25 +529,7 @@ fn a_client_pipelining_without_pause_does_not_starve_the_others() {
         })
     };
     let answered = Arc::new(AtomicU64::new(0));
-    let reader = {
-        let (mut stream, done, answered) = (stream, Arc::clone(&done), Arc::clone(&answered));
-        std::thread::spawn(move || {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(1)))
-                .unwrap();
-            let mut buf = vec![0u8; 256 * 1024];
-            while !done.load(Ordering::SeqCst) {
-                match stream.read(&mut buf) {
-                    Ok(0) => return,
-                    Ok(n) => {
-                        answered.fetch_add(n as u64, Ordering::SeqCst);
-                    }
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                    Err(_) => return,
-                }
-            }
-        })
-    };
+    let reader = reader(stream, &answered, &done);
     let small = small_request_once(&emu.url(), &answered, 64 * 1024, "no answers");
     done.store(true, Ordering::SeqCst);
     writer.join().unwrap();
