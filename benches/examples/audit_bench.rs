@@ -13,10 +13,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rkvstore_benches::emulator::EmulatorProcess;
 use rkvstore_blocking::audit::AuditOptions;
 use rkvstore_blocking::core::{Credentials, DescribeBackupPolicy};
 use rkvstore_blocking::Client;
@@ -39,27 +38,15 @@ fn main() {
     let concurrency: u32 = flag("--concurrency", "8").parse().expect("--concurrency N");
     let size = flag("--fleet", "1000");
     let latency = flag("--latency-ms", "0");
-    let emulator = std::env::var("AUDIT_BENCH_EMULATOR").unwrap_or_else(|_| {
-        let exe = std::env::current_exe().unwrap();
-        let dir = exe.parent().and_then(|p| p.parent()).unwrap();
-        dir.join("rkvstore-emulator").to_string_lossy().into_owned()
-    });
-    let mut child = Command::new(&emulator)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIbench")
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "bench-secret")
-        .args(["--fleet", &size, "--seed", "1", "--listen", "127.0.0.1:0"])
-        .args(["--latency-ms", &latency])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {emulator}: {e}"));
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+    let emulator = EmulatorProcess::start(
+        "LTAIbench",
+        "bench-secret",
+        &["--fleet", &size, "--seed", "1", "--latency-ms", &latency],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let client = Client::builder()
         .credentials(Credentials::new("LTAIbench", "bench-secret"))
-        .endpoint(url.trim())
+        .endpoint(emulator.url())
         .build()
         .unwrap();
     // The median round trip of one request at a time, with a warm connection.
@@ -80,8 +67,7 @@ fn main() {
     let started = Instant::now();
     let report = client.audit(&options, &|_| {}).unwrap();
     let wall = started.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(emulator);
     let requests = report.stats.requests;
     let ideal = median.as_secs_f64() * requests as f64 / f64::from(concurrency);
     println!(

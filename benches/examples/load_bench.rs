@@ -1,42 +1,44 @@
 //! The emulator under load: N clients, each on its own connection, calling DescribeBackupTasks
-//! back to back over loopback for a bounded time. Run by `cargo xtask bench` for 8 and 64
-//! clients, five times each, alternating; by hand:
+//! back to back over loopback, against the `rkvstore-emulator` binary in a child process. Run by
+//! `cargo xtask bench`, which prints the table; by hand:
 //!
 //! ```text
-//! cargo run --release -p rkvstore-benches --example load_bench -- --clients 64 --seconds 3
+//! cargo build --release -p rkvstore-emulator
+//! cargo run --release -p rkvstore-benches --example load_bench -- --clients 8,64 --rounds 7
 //! ```
 //!
-//! Prints one JSON line: requests per second over the measured window, each client's count
-//! (the least against the mean share), latency percentiles, and this process's resident memory
-//! (`VmRSS`) sampled through the window. Clients and server share the process, and both keep
-//! fixed-size state once warm, so growth in the window is growth of the server's. The warm-up
-//! first sends `--prefill` requests (default 250,000), enough to fill and churn the emulator's bounded
-//! memories (100,000 nonces, 10,000 log records), so that the window shows whether anything
-//! grows past them.
+//! One emulator serves the whole run. A prefill of `--prefill` requests (default 250,000) first
+//! fills and churns its bounded memories (100,000 nonces, 10,000 log records), so that a later
+//! rise in its memory would be growth past them. Then each client count of `--clients` runs in
+//! turn, `--rounds` times: fresh clients and connections, half a second of warm-up, then a
+//! window of `--seconds` (default 3). Each window prints one JSON line: requests per second,
+//! each client's count (the least against the mean share), latency percentiles, the emulator's
+//! resident memory (`VmRSS`) through the window, and the CPU time per request of the emulator
+//! and of the clients.
+//!
+//! The emulator runs in its own process, as users run it, rather than in this one: in one
+//! process its two workers shared glibc's malloc arenas with the clients' threads, which at 64
+//! clients outnumber the arenas (8 per core), and most of the lock waits in a profile of that
+//! run were the workers' allocations waiting on a client's. That measured the harness, not the
+//! server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use rkvstore_benches::emulator::{cpu_seconds, EmulatorProcess};
 use rkvstore_benches::{credentials, operation, KEY_ID, SECRET};
 use rkvstore_blocking::Client;
-use rkvstore_emulator::Emulator;
 
 /// Latency histogram: 10 µs buckets up to 200 ms, then one overflow bucket.
 const BUCKET_US: u64 = 10;
 const BUCKETS: usize = 20_000;
 
-fn vm_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
-}
+/// The instance every request names.
+const INSTANCE: &str = "r-bp1zxszhcgatnx";
 
 struct Tally {
     count: u64,
@@ -45,62 +47,63 @@ struct Tally {
     worst: Duration,
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
-    let clients: usize = flag("--clients", "8").parse().expect("--clients N");
-    let seconds: f64 = flag("--seconds", "3").parse().expect("--seconds S");
-    let prefill: u64 = flag("--prefill", "250000").parse().expect("--prefill N");
+fn client(url: &str) -> Client {
+    Client::builder()
+        .credentials(credentials())
+        .endpoint(url)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Sends `total` requests from `clients` threads, answers unread.
+fn prefill(url: &str, clients: usize, total: u64) {
+    let sent = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..clients {
+            s.spawn(|| {
+                let client = client(url);
+                let op = operation();
+                while sent.fetch_add(1, Ordering::Relaxed) < total {
+                    let _ = client.describe_backup_tasks(&op);
+                }
+            });
+        }
+    });
+}
+
+/// One window at `clients` clients; returns its JSON line.
+fn window(
+    emulator: &EmulatorProcess,
+    clients: usize,
+    round: usize,
+    window: Duration,
+) -> serde_json::Value {
     let warmup = Duration::from_millis(500);
-    let window = Duration::from_secs_f64(seconds);
-
-    let emu = Emulator::builder()
-        .access_key(KEY_ID, SECRET)
-        .instance("r-bp1zxszhcgatnx")
-        .start("127.0.0.1:0")
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = emu.url().to_owned();
-
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let ready = Arc::new(Barrier::new(clients + 1));
-    let sent = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..clients)
         .map(|_| {
-            let (measuring, stop, ready, url, sent) = (
+            let (measuring, stop, ready, url) = (
                 measuring.clone(),
                 stop.clone(),
                 ready.clone(),
-                url.clone(),
-                sent.clone(),
+                emulator.url().to_owned(),
             );
             std::thread::spawn(move || {
-                let client = Client::builder()
-                    .credentials(credentials())
-                    .endpoint(&url)
-                    .build()
-                    .unwrap_or_else(|e| panic!("{e}"));
+                let client = client(&url);
                 let op = operation();
                 let mut tally = Tally {
                     count: 0,
                     errors: 0,
-                    histogram: Vec::with_capacity(BUCKETS + 1),
+                    histogram: vec![0; BUCKETS + 1],
                     worst: Duration::ZERO,
                 };
-                // Written, not calloc'd, so that its pages count before the window opens.
-                tally.histogram.resize(BUCKETS + 1, 0);
                 ready.wait();
                 while !stop.load(Ordering::Relaxed) {
                     let started = Instant::now();
                     let ok = client.describe_backup_tasks(&op).is_ok();
                     let took = started.elapsed();
-                    sent.fetch_add(1, Ordering::Relaxed);
                     // A call that began before the window or ends after it is not counted.
                     if measuring.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
                         tally.count += 1;
@@ -115,21 +118,23 @@ fn main() {
         })
         .collect();
     ready.wait();
-    while sent.load(Ordering::Relaxed) < prefill {
-        std::thread::sleep(Duration::from_millis(50));
-    }
     std::thread::sleep(warmup);
-    let rss_start = vm_rss_kib();
+    let rss_start = emulator.rss_kib();
     let mut rss_max = rss_start;
+    let cpu_start = (emulator.cpu_seconds(), cpu_seconds("/proc/self/stat"));
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     while started.elapsed() < window {
         std::thread::sleep(Duration::from_millis(100));
-        rss_max = rss_max.max(vm_rss_kib());
+        rss_max = rss_max.max(emulator.rss_kib());
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed();
-    let rss_end = vm_rss_kib();
+    let rss_end = emulator.rss_kib();
+    let cpu = (
+        emulator.cpu_seconds() - cpu_start.0,
+        cpu_seconds("/proc/self/stat") - cpu_start.1,
+    );
     let tallies: Vec<Tally> = threads.into_iter().map(|t| t.join().unwrap()).collect();
 
     let counts: Vec<u64> = tallies.iter().map(|t| t.count).collect();
@@ -156,24 +161,63 @@ fn main() {
         f64::INFINITY
     };
     let worst = tallies.iter().map(|t| t.worst).max().unwrap_or_default();
-    println!(
-        "{}",
-        serde_json::json!({
-            "clients": clients,
-            "seconds": elapsed.as_secs_f64(),
-            "requests": total,
-            "errors": errors,
-            "req_per_s": total as f64 / elapsed.as_secs_f64(),
-            "least_client": least,
-            "most_client": most,
-            "least_share": if mean > 0.0 { least as f64 / mean } else { 0.0 },
-            "p50_ms": percentile(0.50),
-            "p99_ms": percentile(0.99),
-            "max_ms": worst.as_secs_f64() * 1000.0,
-            "rss_start_kib": rss_start,
-            "rss_end_kib": rss_end,
-            "rss_max_kib": rss_max,
-        })
+    serde_json::json!({
+        "clients": clients,
+        "round": round,
+        "seconds": elapsed.as_secs_f64(),
+        "requests": total,
+        "errors": errors,
+        "req_per_s": total as f64 / elapsed.as_secs_f64(),
+        "least_client": least,
+        "most_client": most,
+        "least_share": if mean > 0.0 { least as f64 / mean } else { 0.0 },
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
+        "max_ms": worst.as_secs_f64() * 1000.0,
+        "rss_start_kib": rss_start,
+        "rss_end_kib": rss_end,
+        "rss_max_kib": rss_max,
+        // CPU time per request in the window, the emulator's and the clients'. Calls finishing
+        // after the window add a little to the clients' (they stop within one call).
+        "emulator_cpu_us": cpu.0 * 1e6 / total.max(1) as f64,
+        "client_cpu_us": cpu.1 * 1e6 / total.max(1) as f64,
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let counts: Vec<usize> = flag("--clients", "8")
+        .split(',')
+        .map(|n| n.trim().parse().expect("--clients N[,N...]"))
+        .collect();
+    let rounds: usize = flag("--rounds", "1").parse().expect("--rounds N");
+    let seconds: f64 = flag("--seconds", "3").parse().expect("--seconds S");
+    let total: u64 = flag("--prefill", "250000").parse().expect("--prefill N");
+    assert!(
+        counts.iter().all(|&n| n > 0),
+        "--clients takes counts above 0"
     );
-    drop(emu);
+
+    let emulator = EmulatorProcess::start(KEY_ID, SECRET, &["--instance", INSTANCE])
+        .unwrap_or_else(|e| panic!("{e}"));
+    prefill(
+        emulator.url(),
+        counts.iter().copied().max().unwrap_or(1),
+        total,
+    );
+    let mut out = std::io::stdout().lock();
+    for round in 1..=rounds {
+        for &clients in &counts {
+            let line = window(&emulator, clients, round, Duration::from_secs_f64(seconds));
+            writeln!(out, "{line}").unwrap();
+            out.flush().unwrap();
+        }
+    }
 }

@@ -1,5 +1,7 @@
-//! What the benchmarks share: the request and responses they measure, and the naive signer
-//! they are compared with.
+//! What the benchmarks share: the request and responses they measure, the naive signer they
+//! are compared with, and the emulator in a child process.
+
+pub mod emulator;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,103 @@
+//! The `rkvstore-emulator` binary in a child process, for the benchmarks that measure a client
+//! or a server on its own: the audit's peak memory is then the audit's alone, and the emulator
+//! under load keeps its own allocator, threads and memory, as it does when a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// A running `rkvstore-emulator`, killed when dropped.
+pub struct EmulatorProcess {
+    child: Child,
+    url: String,
+}
+
+impl EmulatorProcess {
+    /// Starts the binary with this AccessKey and `args`, and waits for the URL it prints first.
+    ///
+    /// The binary is `$BENCH_EMULATOR` if set, else `rkvstore-emulator` in the directory above
+    /// the running example's (`target/release/examples/..`), where
+    /// `cargo build --release -p rkvstore-emulator` puts it.
+    pub fn start(key_id: &str, secret: &str, args: &[&str]) -> Result<Self, String> {
+        let binary = match std::env::var_os("BENCH_EMULATOR") {
+            Some(path) => PathBuf::from(path),
+            None => std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.parent()?.join("rkvstore-emulator")))
+                .ok_or("cannot tell where the examples are; set BENCH_EMULATOR")?,
+        };
+        let mut child = Command::new(&binary)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", key_id)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {}: {e} (build it with `cargo build --release -p \
+                     rkvstore-emulator`, or set BENCH_EMULATOR)",
+                    binary.display()
+                )
+            })?;
+        let mut url = String::new();
+        let read = child
+            .stdout
+            .take()
+            .map(|out| BufReader::new(out).read_line(&mut url));
+        // Built before the checks so that a failed start still kills the child.
+        let process = Self {
+            child,
+            url: url.trim().to_owned(),
+        };
+        match read {
+            Some(Ok(n)) if n > 0 && process.url.starts_with("http://") => Ok(process),
+            _ => Err(format!("{} did not print its URL", binary.display())),
+        }
+    }
+
+    /// The URL it serves.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Its resident memory (`VmRSS`) in KiB, or 0 if it cannot be read.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
+                line.split_whitespace().nth(1)?.parse().ok()
+            })
+            .unwrap_or(0)
+    }
+
+    /// The CPU time its threads have used so far, user and system, in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+/// The CPU time, user and system, that all threads of the process whose `/proc/PID/stat` is
+/// `stat` have used, in seconds; 0 if it cannot be read.
+pub fn cpu_seconds(stat: &str) -> f64 {
+    // The command name in parentheses may hold blanks, so fields are counted after its `)`:
+    // utime and stime are fields 14 and 15, in clock ticks, which Linux fixes at 100 a second
+    // for user space.
+    let ticks = std::fs::read_to_string(stat).ok().and_then(|s| {
+        let rest = &s[s.rfind(')')? + 1..];
+        let mut fields = rest.split_whitespace().skip(11);
+        let user: u64 = fields.next()?.parse().ok()?;
+        let system: u64 = fields.next()?.parse().ok()?;
+        Some(user + system)
+    });
+    ticks.unwrap_or(0) as f64 / 100.0
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
