@@ -16,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use rkvstore_benches::emulator::EmulatorProcess;
+use rkvstore_benches::flag;
 use rkvstore_blocking::audit::AuditOptions;
 use rkvstore_blocking::core::{Credentials, DescribeBackupPolicy};
 use rkvstore_blocking::Client;
@@ -27,14 +28,6 @@ fn vm_hwm_kib() -> Option<u64> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
     let concurrency: u32 = flag("--concurrency", "8").parse().expect("--concurrency N");
     let size = flag("--fleet", "1000");
     let latency = flag("--latency-ms", "0");

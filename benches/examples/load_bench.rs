@@ -30,7 +30,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use rkvstore_benches::emulator::{cpu_seconds, EmulatorProcess};
-use rkvstore_benches::{credentials, operation, KEY_ID, SECRET};
+use rkvstore_benches::{credentials, flag, operation, KEY_ID, SECRET};
 use rkvstore_blocking::Client;
 
 /// Latency histogram: 10 µs buckets up to 200 ms, then one overflow bucket.
@@ -185,14 +185,6 @@ fn window(
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
     let counts: Vec<usize> = flag("--clients", "8")
         .split(',')
         .map(|n| n.trim().parse().expect("--clients N[,N...]"))

@@ -14,6 +14,16 @@ use rkvstore_core::{
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+/// The value after `name` on the command line, or `default`: the examples' few flags.
+pub fn flag(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_owned())
+}
+
 /// The AccessKey of every benchmark.
 pub const KEY_ID: &str = "LTAI5tBenchmarkKeyId0001";
 /// Its secret.

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::{cargo, root, run as sh};
+use crate::root;
 
 fn results_file() -> PathBuf {
     root().join("target").join("audit-bench.jsonl")
@@ -16,27 +16,7 @@ fn results_file() -> PathBuf {
 
 /// Builds and runs every configuration, saving one JSON line each.
 pub fn run() -> Result<(), String> {
-    sh(&mut cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "rkvstore-emulator",
-        "--bin",
-        "rkvstore-emulator",
-    ]))?;
-    sh(&mut cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "rkvstore-benches",
-        "--example",
-        "audit_bench",
-    ]))?;
-    let exe = root()
-        .join("target")
-        .join("release")
-        .join("examples")
-        .join("audit_bench");
+    let exe = crate::bench_example("audit_bench")?;
     let mut lines = String::new();
     for latency in ["0", "5"] {
         for concurrency in ["1", "8", "32"] {

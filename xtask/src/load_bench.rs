@@ -15,7 +15,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::{cargo, root, run as sh};
+use crate::root;
 
 fn results_file() -> PathBuf {
     root().join("target").join("load-bench.jsonl")
@@ -27,27 +27,7 @@ const ROUNDS: usize = 7;
 /// Builds the emulator and the benchmark, and runs 8 and 64 clients, [`ROUNDS`] times each,
 /// alternating, against one emulator.
 pub fn run() -> Result<(), String> {
-    sh(&mut cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "rkvstore-emulator",
-        "--bin",
-        "rkvstore-emulator",
-    ]))?;
-    sh(&mut cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "rkvstore-benches",
-        "--example",
-        "load_bench",
-    ]))?;
-    let exe = root()
-        .join("target")
-        .join("release")
-        .join("examples")
-        .join("load_bench");
+    let exe = crate::bench_example("load_bench")?;
     let rounds = ROUNDS.to_string();
     let out = Command::new(&exe)
         .args(["--clients", "8,64", "--rounds", &rounds, "--seconds", "3"])

@@ -60,6 +60,28 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Builds the `rkvstore-emulator` binary and the benchmark example `name` in release mode, and
+/// returns the example's path; the example starts the emulator from beside it.
+fn bench_example(name: &str) -> Result<PathBuf, String> {
+    run(&mut cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "rkvstore-emulator",
+        "--bin",
+        "rkvstore-emulator",
+        "-p",
+        "rkvstore-benches",
+        "--example",
+        name,
+    ]))?;
+    Ok(root()
+        .join("target")
+        .join("release")
+        .join("examples")
+        .join(name))
+}
+
 fn cargo(args: &[&str]) -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     c.args(args);
