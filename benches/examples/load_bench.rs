@@ -101,11 +101,12 @@ fn window(
                 };
                 ready.wait();
                 while !stop.load(Ordering::Relaxed) {
+                    let began_inside = measuring.load(Ordering::Relaxed);
                     let started = Instant::now();
                     let ok = client.describe_backup_tasks(&op).is_ok();
                     let took = started.elapsed();
                     // A call that began before the window or ends after it is not counted.
-                    if measuring.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                    if began_inside && !stop.load(Ordering::Relaxed) {
                         tally.count += 1;
                         tally.errors += u64::from(!ok);
                         let bucket = (took.as_micros() as u64 / BUCKET_US) as usize;

@@ -2,9 +2,14 @@
 //! or a server on its own: the audit's peak memory is then the audit's alone, and the emulator
 //! under load keeps its own allocator, threads and memory, as it does when a user runs it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the emulator may take to print its URL.
+const URL_WAIT: Duration = Duration::from_secs(30);
 
 /// A running `rkvstore-emulator`, killed when dropped.
 pub struct EmulatorProcess {
@@ -29,10 +34,12 @@ impl EmulatorProcess {
         let mut child = Command::new(&binary)
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", key_id)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+            // A token in the environment would make it demand one, which the clients lack.
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| {
                 format!(
@@ -41,20 +48,63 @@ impl EmulatorProcess {
                     binary.display()
                 )
             })?;
-        let mut url = String::new();
-        let read = child
-            .stdout
-            .take()
-            .map(|out| BufReader::new(out).read_line(&mut url));
-        // Built before the checks so that a failed start still kills the child.
+        // Both pipes are read on threads, so that a silent or stuck child cannot hang the
+        // benchmark: the URL is awaited for a bounded time. Standard error, where the emulator
+        // lists its other services and reports a failed start, is drained to the end (a full
+        // pipe would block the child), and its beginning kept for the error message.
+        let (sent, url) = mpsc::channel();
+        let stdout = child.stdout.take();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if let Some(out) = stdout {
+                let _ = BufReader::new(out).read_line(&mut line);
+            }
+            let _ = sent.send(line);
+        });
+        let stderr = child.stderr.take();
+        let (told, said) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut buf = [0u8; 4096];
+            if let Some(mut stderr) = stderr {
+                while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                    let room = buf.len().saturating_sub(kept.len());
+                    kept.extend_from_slice(&buf[..n.min(room)]);
+                }
+            }
+            let _ = told.send(String::from_utf8_lossy(&kept).into_owned());
+        });
+        let (url, waited_out) = match url.recv_timeout(URL_WAIT) {
+            Ok(line) => (line, false),
+            Err(_) => (String::new(), true),
+        };
+        // Built before the check so that a failed start still kills the child.
         let process = Self {
             child,
             url: url.trim().to_owned(),
         };
-        match read {
-            Some(Ok(n)) if n > 0 && process.url.starts_with("http://") => Ok(process),
-            _ => Err(format!("{} did not print its URL", binary.display())),
+        if process.url.starts_with("http://") {
+            return Ok(process);
         }
+        drop(process);
+        // Killed, the child closes its end at once; a grandchild it left could hold it open.
+        let said = said
+            .recv_timeout(Duration::from_secs(2))
+            .unwrap_or_default();
+        Err(format!(
+            "{} printed no URL{}{}",
+            binary.display(),
+            if waited_out {
+                format!(" within {} s", URL_WAIT.as_secs())
+            } else {
+                String::new()
+            },
+            if said.trim().is_empty() {
+                String::new()
+            } else {
+                format!("; it said: {}", said.trim())
+            }
+        ))
     }
 
     /// The URL it serves.
@@ -83,8 +133,8 @@ impl EmulatorProcess {
 /// `stat` have used, in seconds; 0 if it cannot be read.
 pub fn cpu_seconds(stat: &str) -> f64 {
     // The command name in parentheses may hold blanks, so fields are counted after its `)`:
-    // utime and stime are fields 14 and 15, in clock ticks, which Linux fixes at 100 a second
-    // for user space.
+    // utime and stime are fields 14 and 15, in clock ticks of USER_HZ, which is 100 a second
+    // on x86-64 and arm64 (reading the rate needs `sysconf`, which std does not expose).
     let ticks = std::fs::read_to_string(stat).ok().and_then(|s| {
         let rest = &s[s.rfind(')')? + 1..];
         let mut fields = rest.split_whitespace().skip(11);
