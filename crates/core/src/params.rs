@@ -570,6 +570,23 @@ mod tests {
     }
 
     #[test]
+    fn one_escaped_byte_anywhere_makes_a_value_not_plain() {
+        // Every length across the eight-byte steps and their remainder, with the escaped byte
+        // at every position: the first, inside a step, at a step's end, in the remainder.
+        for len in 0..=33 {
+            let plain = "aZ0-._~9".repeat(5)[..len].to_owned();
+            assert!(unreserved(&plain), "{plain:?}");
+            for at in 0..len {
+                for bad in [" ", "/", "%", "\u{e9}", "\0"] {
+                    let mut text = plain.clone();
+                    text.replace_range(at..=at, bad);
+                    assert!(!unreserved(&text), "{text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn each_charset_holds_exactly_its_characters() {
         let alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let sets = [
