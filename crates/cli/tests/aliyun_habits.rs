@@ -5,6 +5,7 @@
 
 mod support {
     pub mod hostile;
+    pub mod run;
 }
 
 use std::time::Duration;
@@ -13,6 +14,7 @@ use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
 use serde_json::Value;
 use support::hostile::{Hostile, Reply};
+use support::run::Run;
 
 const ID: &str = "LTAIhabits";
 const SECRET: &str = "habits-secret-DO-NOT-PRINT";
@@ -57,21 +59,8 @@ fn cmd(emu: &Emulator, home: &std::path::Path) -> Command {
     c
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
+    support::run::run(c, &[])
 }
 
 #[track_caller]

@@ -10,20 +10,16 @@ use std::time::Duration;
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, FleetSpec, History};
 use support::hostile::{Hostile, Reply};
+use support::run::Run;
 
 mod support {
     pub mod hostile;
+    pub mod run;
 }
 use serde_json::Value;
 
 const ID: &str = "LTAIaudit";
 const SECRET: &str = "audit-secret-DO-NOT-PRINT";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn fleet(spec: FleetSpec) -> Emulator {
     Emulator::builder()
@@ -35,26 +31,16 @@ fn fleet(spec: FleetSpec) -> Emulator {
 
 fn run(emu: &Emulator, args: &[&str]) -> Run {
     let home = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("rkvstore")
-        .unwrap()
-        .env_clear()
+    let mut c = Command::cargo_bin("rkvstore").unwrap();
+    c.env_clear()
         .env("HOME", home.path())
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ID)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
         .arg("--endpoint")
         .arg(emu.url())
         .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
-    run
+        .timeout(Duration::from_secs(120));
+    support::run::run(&mut c, &[SECRET])
 }
 
 fn json(r: &Run) -> Value {

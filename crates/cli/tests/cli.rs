@@ -7,6 +7,11 @@ use std::time::Duration;
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, Fault, FaultRule, JobSeed, Pace};
 use serde_json::Value;
+use support::run::{assert_has, Run};
+
+mod support {
+    pub mod run;
+}
 
 const ID: &str = "LTAIclitest";
 const SECRET: &str = "cli-secret-DO-NOT-PRINT";
@@ -73,32 +78,8 @@ impl Env {
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    // Whatever happened, no panic text reaches the user.
-    assert!(
-        !run.stderr.contains("panicked") && !run.stderr.contains("internal error"),
-        "{}",
-        run.stderr
-    );
-    run
-}
-
-/// Asserts that `text` contains `needle`, showing all of `text` when it does not.
-#[track_caller]
-fn assert_has(text: &str, needle: &str) {
-    assert!(text.contains(needle), "{needle:?} is missing from:\n{text}");
+    support::run::run(c, &[])
 }
 
 fn json(s: &str) -> Value {

@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
+use support::run::Run;
+
+mod support {
+    pub mod run;
+}
 
 const ID: &str = "LTAIcredtest";
 const SECRET: &str = "cred-secret-DO-NOT-PRINT";
@@ -102,36 +107,16 @@ impl Setup {
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for secret in [
+    let secrets = [
         SECRET,
         OIDC_TOKEN,
         CANNED_TOKEN,
         "emulator-sts-secret",
         "CAISemulator",
         "rotated-token",
-    ] {
-        assert!(
-            !r.stdout.contains(secret) && !r.stderr.contains(secret),
-            "a secret leaked:\n{}\n{}",
-            r.stdout,
-            r.stderr
-        );
-    }
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    r
+    ];
+    support::run::run(c, &secrets)
 }
 
 fn tasks(s: &Setup) -> Run {

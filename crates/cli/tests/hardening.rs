@@ -6,6 +6,7 @@
 
 mod support {
     pub mod hostile;
+    pub mod run;
 }
 
 use std::time::Duration;
@@ -13,16 +14,11 @@ use std::time::Duration;
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
 use support::hostile::{Hostile, Reply};
+use support::run::Run;
 
 const ID: &str = "LTAIhardening";
 const SECRET: &str = "hardening-secret-DO-NOT-PRINT";
 const TOKEN: &str = "CAIS+hardeningToken/DO-NOT-PRINT==0123456789";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// `rkvstore` with an AccessKey (or STS, with `sts`) in the environment and an empty HOME.
 fn rkvstore(home: &tempfile::TempDir, sts: bool) -> Command {
@@ -49,18 +45,7 @@ fn rkvstore(home: &tempfile::TempDir, sts: bool) -> Command {
 }
 
 fn run(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !run.stderr.contains("panicked") && !run.stderr.contains("internal error"),
-        "{}",
-        run.stderr
-    );
-    run
+    support::run::run(c, &[])
 }
 
 /// No control character but the newline ends a line, anywhere in `text`.

@@ -11,6 +11,11 @@ use std::time::Duration;
 use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
 use rkvstore_emulator::{Emulator, JobSeed, Pace};
+use support::run::{assert_has, Run};
+
+mod support {
+    pub mod run;
+}
 
 const ID: &str = "LTAIhardening";
 const SECRET: &str = "hardening-secret";
@@ -65,31 +70,8 @@ fn cmd(home: &Path, keys: bool) -> Command {
     c
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !run.stderr.contains("panicked") && !run.stderr.contains("internal error"),
-        "{}",
-        run.stderr
-    );
-    run
-}
-
-/// Asserts that `text` contains `needle`, showing all of `text` when it does not.
-#[track_caller]
-fn assert_has(text: &str, needle: &str) {
-    assert!(text.contains(needle), "{needle:?} is missing from:\n{text}");
+    support::run::run(c, &[])
 }
 
 fn mkfifo(path: &Path) {
@@ -259,7 +241,7 @@ fn a_parameter_file_must_be_a_regular_file() {
             .args(["--endpoint", "local", "call", "DescribeBackupTasks"])
             .args(["--InstanceId", "r-demo", "--Description-FILE"])
             .arg(path));
-        assert_eq!(r.code, Some(2), "{}: {}", path.display(), r.stderr);
+        assert_eq!(r.code, 2, "{}: {}", path.display(), r.stderr);
         assert_has(
             &r.stderr,
             &format!(
@@ -275,7 +257,7 @@ fn a_parameter_file_must_be_a_regular_file() {
         .args(["--endpoint", "local", "call", "DescribeBackupTasks"])
         .args(["--InstanceId", "r-demo", "--Description-FILE"])
         .arg(&big));
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert_has(&r.stderr, "it is larger than the limit of 32 KiB");
 }
 
@@ -314,7 +296,7 @@ fn credentials_files_must_be_regular_files() {
         let r = run(cmd(&home, false)
             .env("ALIBABA_CLOUD_CREDENTIALS_FILE", path)
             .args(args));
-        assert_eq!(r.code, Some(3), "{}: {}", path.display(), r.stderr);
+        assert_eq!(r.code, 3, "{}: {}", path.display(), r.stderr);
         assert_has(
             &r.stderr,
             &format!("cannot use {}: cannot read it: {problem}", path.display()),
@@ -346,7 +328,7 @@ fn credentials_files_must_be_regular_files() {
         let _ = std::fs::remove_file(home.join(".aliyun").join("other.json"));
         make();
         let r = run(cmd(&home, false).args(args));
-        assert_eq!(r.code, Some(3), "{problem}: {}", r.stderr);
+        assert_eq!(r.code, 3, "{problem}: {}", r.stderr);
         assert_has(
             &r.stderr,
             &format!("cannot use {}: cannot read it: {problem}", config.display()),
@@ -362,7 +344,7 @@ fn polling_faster_than_half_a_second_is_refused_except_locally() {
             .args(["--endpoint", "https://r-kvstore.nowhere.invalid"])
             .args(["backup-tasks", "--instance-id", "r-cli", "--wait"])
             .args(["--interval", interval]));
-        assert_eq!(r.code, Some(2), "{interval}: {}", r.stderr);
+        assert_eq!(r.code, 2, "{interval}: {}", r.stderr);
         assert_has(&r.stderr, "--interval must be at least 0.5 seconds");
     }
     // The in-process emulator may be polled as fast as one likes.
@@ -376,7 +358,7 @@ fn polling_faster_than_half_a_second_is_refused_except_locally() {
             "--interval",
             "0.01",
         ]));
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_has(&r.stdout, "\"Finished\"");
 }
 
@@ -398,7 +380,7 @@ fn a_malformed_endpoint_is_a_usage_error_saying_what_is_wrong() {
             "--instance-id",
             "r-cli",
         ]));
-        assert_eq!(r.code, Some(2), "{endpoint}: {}", r.stderr);
+        assert_eq!(r.code, 2, "{endpoint}: {}", r.stderr);
         assert_has(
             &r.stderr,
             &format!("invalid endpoint {endpoint:?}: {problem}"),
@@ -414,7 +396,7 @@ fn an_over_long_parameter_is_a_usage_error_naming_the_limit() {
         .args(["--endpoint", &emu.url(), "call", "DescribeBackupTasks"])
         .args(["--InstanceId", "r-cli", "--Description"])
         .arg("d".repeat(100 * 1024)));
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert_has(&r.stderr, "--Description is too long: 102400 bytes");
     assert_has(&r.stderr, "within 32 KiB");
     assert!(emu.requests().is_empty(), "nothing is sent");
@@ -423,7 +405,7 @@ fn an_over_long_parameter_is_a_usage_error_naming_the_limit() {
         .args(["--endpoint", &emu.url(), "call", "DescribeBackupTasks"])
         .args(["--InstanceId", "r-cli", "--Description"])
         .arg("d".repeat(20 * 1024)));
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 #[test]
@@ -438,7 +420,7 @@ fn an_unresolvable_host_is_named() {
             "0",
         ])
         .args(["backup-tasks", "--instance-id", "r-cli"]));
-    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert_has(
         &r.stderr,
         "could not resolve host r-kvstore.nowhere.invalid",
@@ -451,7 +433,7 @@ fn an_unknown_region_is_warned_about_and_sent_anyway() {
     let r = run(cmd(home.path(), true)
         .args(["--region", "cn-hangzu", "--dry-run"])
         .args(["backup-tasks", "--instance-id", "r-cli"]));
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stderr,
         "warning: unknown region cn-hangzu; did you mean cn-hangzhou? \
@@ -462,7 +444,7 @@ fn an_unknown_region_is_warned_about_and_sent_anyway() {
     let r = run(cmd(home.path(), true)
         .args(["--region", "cn-shanghai", "--dry-run"])
         .args(["backup-tasks", "--instance-id", "r-cli"]));
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stderr, "");
 }
 
@@ -479,7 +461,7 @@ fn an_unknown_region_that_does_not_resolve_suggests_the_right_one() {
     let r = run(cmd(home.path(), true)
         .args(["--region", "cn-hangzu", "--retries", "0"])
         .args(["backup-tasks", "--instance-id", "r-cli"]));
-    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert_has(
         &r.stderr,
         "could not resolve host r-kvstore.cn-hangzu.aliyuncs.com: ",

@@ -8,6 +8,12 @@ use std::time::Duration;
 use assert_cmd::Command;
 use rkvstore_emulator::{backup_content, Emulator, Fault, FaultRule, Pace};
 use serde_json::Value;
+use support::run::Run;
+
+mod support {
+    pub mod hostile;
+    pub mod run;
+}
 
 const ID: &str = "LTAIworkflow";
 const SECRET: &str = "workflow-secret-DO-NOT-PRINT";
@@ -33,12 +39,6 @@ fn start(
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Env {
     /// `rkvstore --endpoint URL …` with only the test key in a clean environment.
     fn cmd(&self) -> Command {
@@ -54,15 +54,7 @@ impl Env {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let out = self.cmd().args(args).output().unwrap();
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
-        run
+        support::run::run(self.cmd().args(args), &[SECRET])
     }
 
     fn sent(&self, action: &str) -> usize {
@@ -634,9 +626,7 @@ fn restore_is_never_sent_twice() {
 // Regression tests: a stalled download, a lying pager, the restore hint, the emulator's flags
 // and an old backup set by ID.
 
-#[path = "support/hostile.rs"]
-mod hostile;
-use hostile::{Hostile, Reply};
+use support::hostile::{Hostile, Reply};
 
 /// `rkvstore --endpoint URL …` against a scripted server, with only the test key.
 fn hostile_cmd(home: &std::path::Path, endpoint: &str) -> Command {
@@ -652,15 +642,7 @@ fn hostile_cmd(home: &std::path::Path, endpoint: &str) -> Command {
 }
 
 fn output(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET));
-    run
+    support::run::run(c, &[SECRET])
 }
 
 /// A DescribeBackups page holding sets `ids`, claiming `total`.
