@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rkvstore_core::call::{TransportKind, WaitError};
 use rkvstore_core::escape::controls;
+use rkvstore_core::retry::Failure;
 use rkvstore_core::{ApiError, EndpointError, ParamError, ParseError};
 
 use crate::credentials::CredentialsError;
@@ -102,13 +103,21 @@ impl Error {
 
     /// `true` when the request may have reached the service and run, so that a state-changing
     /// action (a backup) may have started although an error is reported: a timeout or a lost
-    /// answer, a 5xx, an answer that could not be read. `false` when the request certainly did
-    /// not run: it was never sent or could not be built, or the service refused it (a 4xx API
-    /// error, throttling).
+    /// answer, a 5xx or a transient code (`ServiceUnavailable`, `InternalError`, …, whatever
+    /// the status), an answer that could not be read. `false` when the request certainly did
+    /// not run: it was never sent or could not be built, or the service refused it (any other
+    /// API error, throttling whatever its status).
     pub fn request_may_have_run(&self) -> bool {
+        // The same judgement the retry policy made, so that what is reported agrees with
+        // whether the request was sent again.
         match self {
             Error::Transport { kind, .. } => *kind != TransportKind::NotSent,
-            Error::Api(api) => api.http_status >= 500,
+            Error::Api(api) => Failure::Answer {
+                status: api.http_status,
+                code: Some(&api.code),
+                retry_after: None,
+            }
+            .may_have_run(),
             Error::ResponseTooLarge { .. } | Error::Parse(_) => true,
             Error::RetriesExhausted { last, .. } => last.request_may_have_run(),
             _ => false,

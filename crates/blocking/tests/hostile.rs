@@ -203,3 +203,26 @@ fn the_token_quoted_back_never_reaches_errors_or_logs() {
     // The token did travel: the request carried it.
     assert!(server.requests()[0].contains("hostileToken"));
 }
+
+/// What the error says about whether a backup may have started agrees with what the retry
+/// policy did: an answer the policy treats as "may have run" (a transient code, whatever the
+/// status) is never repeated and is reported as such; throttling, which the policy resends
+/// because it means refused, is reported as not run, whatever the status.
+#[test]
+fn may_have_run_agrees_with_the_retry_policy() {
+    let cases: [(u16, &str, bool, usize); 5] = [
+        // status, code, may have run, requests sent
+        (400, "ServiceUnavailable", true, 1),
+        (400, "InternalError", true, 1),
+        (503, "ServiceUnavailable.Throttling", false, 3),
+        (500, "SomethingElse", true, 1),
+        (400, "InvalidInstanceId.NotFound", false, 1),
+    ];
+    for (status, code, ran, hits) in cases {
+        let body = format!(r#"{{"RequestId":"R","Code":"{code}","Message":"m"}}"#);
+        let server = Hostile::start(vec![Reply::new(status, body.as_str())]);
+        let e = create(&server).unwrap_err();
+        assert_eq!(server.hits(), hits, "{status} {code}: {e}");
+        assert_eq!(e.request_may_have_run(), ran, "{status} {code}: {e}");
+    }
+}

@@ -28,6 +28,35 @@ pub enum Failure<'a> {
     },
 }
 
+impl Failure<'_> {
+    /// `true` when the request may have reached the service and run, so that an action that
+    /// changes state must not be sent again: no answer came after it was sent, or the service
+    /// answered with a server-side failure (a 5xx or a transient code, whatever the status).
+    /// Throttling, whatever its status, says the request was refused, and one never sent
+    /// certainly did not run. [`RetryPolicy::decide`] and the clients' "may the backup have
+    /// started?" both ask this.
+    ///
+    /// ```
+    /// use rkvstore_core::retry::Failure;
+    /// let answer = |status, code| Failure::Answer { status, code: Some(code), retry_after: None };
+    /// assert!(answer(400, "ServiceUnavailable").may_have_run());
+    /// assert!(!answer(503, "ServiceUnavailable.Throttling").may_have_run());
+    /// assert!(!answer(404, "InvalidInstanceId.NotFound").may_have_run());
+    /// assert!(Failure::NoAnswer.may_have_run() && !Failure::NotSent.may_have_run());
+    /// ```
+    pub fn may_have_run(&self) -> bool {
+        match *self {
+            Failure::NotSent => false,
+            Failure::NoAnswer => true,
+            Failure::Answer { status, code, .. } => {
+                let code = code.unwrap_or_default();
+                !(is_throttling(code) || status == 429)
+                    && (is_transient(code) || (500..600).contains(&status))
+            }
+        }
+    }
+}
+
 /// Why no further attempt is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GiveUp {
@@ -120,14 +149,10 @@ impl RetryPolicy {
         jitter: f64,
     ) -> Decision {
         let mut hint = None;
+        // A failure that may have run is worth another try only for an action that can run
+        // twice; throttling and a request never sent always are.
         let retryable = match *failure {
-            Failure::NotSent => true,
-            Failure::NoAnswer => {
-                if !idempotent {
-                    return Decision::GiveUp(GiveUp::MayHaveRun);
-                }
-                true
-            }
+            Failure::NotSent | Failure::NoAnswer => true,
             Failure::Answer {
                 status,
                 code,
@@ -135,20 +160,14 @@ impl RetryPolicy {
             } => {
                 hint = retry_after;
                 let code = code.unwrap_or_default();
-                if is_throttling(code) || status == 429 {
-                    true
-                } else if is_transient(code) || (500..600).contains(&status) {
-                    if !idempotent {
-                        return Decision::GiveUp(GiveUp::MayHaveRun);
-                    }
-                    true
-                } else {
-                    false
-                }
+                is_throttling(code) || status == 429 || failure.may_have_run()
             }
         };
         if !retryable {
             return Decision::GiveUp(GiveUp::NotRetryable);
+        }
+        if !idempotent && failure.may_have_run() {
+            return Decision::GiveUp(GiveUp::MayHaveRun);
         }
         if attempt >= self.max_attempts {
             return Decision::GiveUp(GiveUp::Exhausted);
