@@ -30,7 +30,7 @@ use rkvstore_core::audit::{
 };
 use rkvstore_core::call::{Call, CallPolicy, Retry, Step};
 use rkvstore_core::pager::InstancePagerWarning;
-use rkvstore_core::retry::{is_throttling, parse_retry_after};
+use rkvstore_core::retry::parse_retry_after;
 use rkvstore_core::{
     validate, Backup, DescribeBackupPolicy, DescribeBackupTasks, DescribeBackups,
     DescribeInstances, DescribeRegions, InstancePager, KvStoreInstance, Operation, Shape,
@@ -234,8 +234,10 @@ fn row_error(action: &str, e: &Error) -> RowError {
     RowError::new(action, code, message)
 }
 
+/// Throttling as the retry policy sees it: a throttling code or HTTP 429, even with a body
+/// that is not an API error.
 fn is_throttled(e: &rkvstore_core::Error) -> bool {
-    e.api().is_some_and(|a| is_throttling(&a.code))
+    e.answer().is_some_and(|f| f.is_throttled())
 }
 
 impl Client {

@@ -104,21 +104,19 @@ impl Error {
     /// `true` when the request may have reached the service and run, so that a state-changing
     /// action (a backup) may have started although an error is reported: a timeout or a lost
     /// answer, a 5xx or a transient code (`ServiceUnavailable`, `InternalError`, …, whatever
-    /// the status), an answer that could not be read. `false` when the request certainly did
-    /// not run: it was never sent or could not be built, or the service refused it (any other
-    /// API error, throttling whatever its status).
+    /// the status), a 2xx answer that could not be read. `false` when the request certainly
+    /// did not run: it was never sent or could not be built, or it was refused (any other API
+    /// error or error status, throttling whatever its status). This is the rule the retry
+    /// policy applied ([`rkvstore_core::retry::Failure::may_have_run`]), so what is reported
+    /// agrees with whether the request was sent again.
     pub fn request_may_have_run(&self) -> bool {
-        // The same judgement the retry policy made, so that what is reported agrees with
-        // whether the request was sent again.
         match self {
             Error::Transport { kind, .. } => *kind != TransportKind::NotSent,
-            Error::Api(api) => Failure::Answer {
-                status: api.http_status,
-                code: Some(&api.code),
-                retry_after: None,
-            }
-            .may_have_run(),
-            Error::ResponseTooLarge { .. } | Error::Parse(_) => true,
+            Error::Api(api) => Failure::of_api(api).may_have_run(),
+            // An answer that could not be read came from wherever the request reached, unless
+            // it was an error status, which the policy judged like any other.
+            Error::Parse(e) => Failure::of_unreadable(e).is_none_or(|f| f.may_have_run()),
+            Error::ResponseTooLarge { .. } => true,
             Error::RetriesExhausted { last, .. } => last.request_may_have_run(),
             _ => false,
         }

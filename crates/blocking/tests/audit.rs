@@ -214,3 +214,30 @@ fn a_region_that_repeats_its_first_page_is_a_warning_not_a_loop_nor_a_failure() 
     let ids: Vec<&str> = report.rows.iter().map(|r| r.instance_id.as_str()).collect();
     assert_eq!(ids, ["r-repeat"]);
 }
+
+#[test]
+fn a_429_is_throttling_even_when_its_body_is_not_an_api_error() {
+    // A gateway's own 429 page, then the listing: the retry policy resends it as throttling,
+    // and the audit slows down for it as for a throttling code.
+    let page = r#"{"RequestId":"R1","TotalCount":1,"Instances":{"KVStoreInstance":[{"InstanceId":"r-one","ArchitectureType":"standard"}]}}"#;
+    let server = hostile::Hostile::start(vec![
+        hostile::Reply::new(429, "<html><body>Too Many Requests</body></html>"),
+        hostile::Reply::new(200, page),
+    ]);
+    let client = Client::builder()
+        .credentials(Credentials::new("LTAIaudit", "audit-secret"))
+        .endpoint(server.url())
+        .region("cn-hangzhou")
+        .build()
+        .unwrap();
+    let mut o = AuditOptions::default();
+    o.concurrency = 1;
+    o.instance_ids = vec!["r-one".into()];
+    let report = client.audit(&o, &|_| {}).unwrap();
+    assert_eq!(report.stats.throttled, 1, "{:?}", report.stats);
+    assert!(
+        report.region_failures.is_empty(),
+        "{:?}",
+        report.region_failures
+    );
+}

@@ -226,3 +226,17 @@ fn may_have_run_agrees_with_the_retry_policy() {
         assert_eq!(e.request_may_have_run(), ran, "{status} {code}: {e}");
     }
 }
+
+/// The same for error statuses whose body is not an API error (a proxy's or a load balancer's
+/// page): judged by the status alone, as the retry policy judged them.
+#[test]
+fn may_have_run_agrees_with_the_retry_policy_for_pages_too() {
+    let page = "<html><body>Service Temporarily Unavailable</body></html>";
+    // status, may have run, requests sent
+    for (status, ran, hits) in [(429, false, 3), (403, false, 1), (502, true, 1)] {
+        let server = Hostile::start(vec![Reply::new(status, page)]);
+        let e = create(&server).unwrap_err();
+        assert_eq!(server.hits(), hits, "{status}: {e}");
+        assert_eq!(e.request_may_have_run(), ran, "{status}: {e}");
+    }
+}

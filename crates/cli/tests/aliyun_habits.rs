@@ -59,6 +59,7 @@ fn cmd(emu: &Emulator, home: &std::path::Path) -> Command {
     c
 }
 
+#[track_caller]
 fn run(c: &mut Command) -> Run {
     support::run::run(c, &[])
 }

@@ -29,6 +29,7 @@ fn fleet(spec: FleetSpec) -> Emulator {
         .unwrap()
 }
 
+#[track_caller]
 fn run(emu: &Emulator, args: &[&str]) -> Run {
     let home = tempfile::tempdir().unwrap();
     let mut c = Command::cargo_bin("rkvstore").unwrap();

@@ -78,6 +78,7 @@ impl Env {
     }
 }
 
+#[track_caller]
 fn run(c: &mut Command) -> Run {
     support::run::run(c, &[])
 }

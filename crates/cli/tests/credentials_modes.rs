@@ -107,6 +107,7 @@ impl Setup {
     }
 }
 
+#[track_caller]
 fn run(c: &mut Command) -> Run {
     let secrets = [
         SECRET,

@@ -44,6 +44,7 @@ fn rkvstore(home: &tempfile::TempDir, sts: bool) -> Command {
     c
 }
 
+#[track_caller]
 fn run(c: &mut Command) -> Run {
     support::run::run(c, &[])
 }

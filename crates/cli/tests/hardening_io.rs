@@ -70,6 +70,7 @@ fn cmd(home: &Path, keys: bool) -> Command {
     c
 }
 
+#[track_caller]
 fn run(c: &mut Command) -> Run {
     support::run::run(c, &[])
 }

@@ -53,6 +53,7 @@ impl Env {
         c
     }
 
+    #[track_caller]
     fn run(&self, args: &[&str]) -> Run {
         support::run::run(self.cmd().args(args), &[SECRET])
     }
@@ -641,6 +642,7 @@ fn hostile_cmd(home: &std::path::Path, endpoint: &str) -> Command {
     c
 }
 
+#[track_caller]
 fn output(c: &mut Command) -> Run {
     support::run::run(c, &[SECRET])
 }

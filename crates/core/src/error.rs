@@ -55,6 +55,17 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The error answer this is, as the retry policy judged it: an API error, or an error
+    /// status whose body is not one; looking through [`Error::RetriesExhausted`].
+    pub fn answer(&self) -> Option<crate::retry::Failure<'_>> {
+        match self {
+            Error::Api(e) => Some(crate::retry::Failure::of_api(e)),
+            Error::Parse(e) => crate::retry::Failure::of_unreadable(e),
+            Error::RetriesExhausted { last, .. } => last.answer(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Error {

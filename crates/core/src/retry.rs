@@ -3,10 +3,14 @@
 //!
 //! The rule that matters: an action that changes state (CreateBackup) is retried only when the
 //! request certainly did not run. A connection that was refused never reached the service, and a
-//! throttling answer is given before the action runs; a timeout or a 5xx after the request was
-//! sent may hide a backup that did start, and sending it again would start a second one.
+//! throttling answer is given before the action runs; a timeout, a 5xx or a transient code
+//! (whatever the status) after the request was sent may hide a backup that did start, and
+//! sending it again would start a second one. [`Failure::may_have_run`] is that rule, for the
+//! policy and for anyone who reports on a failure.
 
 use std::time::Duration;
+
+use crate::{ApiError, ParseError};
 
 /// What happened to one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +32,39 @@ pub enum Failure<'a> {
     },
 }
 
-impl Failure<'_> {
+impl<'a> Failure<'a> {
+    /// The failure an API error is, as the policy judged it (less the retry hint, which does
+    /// not change the judgement).
+    pub fn of_api(api: &'a ApiError) -> Self {
+        Failure::Answer {
+            status: api.http_status,
+            code: Some(&api.code),
+            retry_after: None,
+        }
+    }
+
+    /// The failure an error status with a body that is not an API error is (a proxy's page, a
+    /// load balancer's 503); `None` for a parse error that came with no error status, such as
+    /// a 2xx answer that is not the operation's, which the policy never retries.
+    pub fn of_unreadable(error: &ParseError) -> Option<Self> {
+        error.error_status.map(|status| Failure::Answer {
+            status,
+            code: None,
+            retry_after: None,
+        })
+    }
+
+    /// `true` for throttling: a throttling code, or HTTP 429, whatever else the answer says.
+    /// The request was refused, so it is always worth another try, later.
+    pub fn is_throttled(&self) -> bool {
+        match *self {
+            Failure::Answer { status, code, .. } => {
+                status == 429 || code.is_some_and(is_throttling)
+            }
+            Failure::NotSent | Failure::NoAnswer => false,
+        }
+    }
+
     /// `true` when the request may have reached the service and run, so that an action that
     /// changes state must not be sent again: no answer came after it was sent, or the service
     /// answered with a server-side failure (a 5xx or a transient code, whatever the status).
@@ -49,9 +85,8 @@ impl Failure<'_> {
             Failure::NotSent => false,
             Failure::NoAnswer => true,
             Failure::Answer { status, code, .. } => {
-                let code = code.unwrap_or_default();
-                !(is_throttling(code) || status == 429)
-                    && (is_transient(code) || (500..600).contains(&status))
+                !self.is_throttled()
+                    && (code.is_some_and(is_transient) || (500..600).contains(&status))
             }
         }
     }
@@ -153,14 +188,9 @@ impl RetryPolicy {
         // twice; throttling and a request never sent always are.
         let retryable = match *failure {
             Failure::NotSent | Failure::NoAnswer => true,
-            Failure::Answer {
-                status,
-                code,
-                retry_after,
-            } => {
+            Failure::Answer { retry_after, .. } => {
                 hint = retry_after;
-                let code = code.unwrap_or_default();
-                is_throttling(code) || status == 429 || failure.may_have_run()
+                failure.is_throttled() || failure.may_have_run()
             }
         };
         if !retryable {
@@ -209,6 +239,58 @@ mod tests {
             status,
             code: Some(code),
             retry_after: None,
+        }
+    }
+
+    /// For every kind of answer, both kinds of action: the decision, and what `may_have_run`
+    /// and `is_throttled` say, which reports rely on and which must agree with the decision.
+    #[test]
+    fn the_decision_follows_may_have_run_and_is_throttled() {
+        let bare = |status| Failure::Answer {
+            status,
+            code: None,
+            retry_after: None,
+        };
+        // failure, throttled, may have run, retried when idempotent
+        let cases = [
+            (Failure::NotSent, false, false, true),
+            (Failure::NoAnswer, false, true, true),
+            (answer(400, "Throttling.User"), true, false, true),
+            (
+                answer(503, "ServiceUnavailable.Throttling"),
+                true,
+                false,
+                true,
+            ),
+            (answer(429, "Anything"), true, false, true),
+            (bare(429), true, false, true),
+            (answer(400, "ServiceUnavailable"), false, true, true),
+            (answer(200, "InternalError"), false, true, true),
+            (answer(500, "Whatever"), false, true, true),
+            (bare(502), false, true, true),
+            (bare(403), false, false, false),
+            (
+                answer(404, "InvalidInstanceId.NotFound"),
+                false,
+                false,
+                false,
+            ),
+        ];
+        for (f, throttled, ran, retried) in cases {
+            assert_eq!(f.is_throttled(), throttled, "{f:?}");
+            assert_eq!(f.may_have_run(), ran, "{f:?}");
+            let again =
+                |idempotent| matches!(P.decide(1, &f, idempotent, 1.0), Decision::RetryAfter(_));
+            assert_eq!(again(true), retried, "{f:?}");
+            // An action that changes state is retried exactly when it certainly did not run.
+            assert_eq!(again(false), retried && !ran, "{f:?}");
+            if ran && retried {
+                assert_eq!(
+                    P.decide(1, &f, false, 1.0),
+                    Decision::GiveUp(GiveUp::MayHaveRun),
+                    "{f:?}"
+                );
+            }
         }
     }
 

@@ -54,6 +54,9 @@ pub struct ParseError {
     pub message: String,
     /// Byte offset in the body, where known.
     pub offset: Option<u64>,
+    /// The HTTP error status the body came with, for [`ParseErrorKind::NotAnApiError`]: what
+    /// the retry policy judged the answer by (see [`crate::retry::Failure::of_unreadable`]).
+    pub error_status: Option<u16>,
 }
 
 impl fmt::Display for ParseError {
@@ -379,6 +382,7 @@ fn xml_by_tree<T: Shape>(status: u16, body: &[u8], token: Option<&str>) -> Resul
                 kind: ParseErrorKind::Shape,
                 message: e.to_string(),
                 offset: None,
+                error_status: None,
             },
             token,
         )
@@ -420,6 +424,7 @@ fn unexpected(
             excerpt(body, token)
         ),
         offset: None,
+        error_status: None,
     }
 }
 
@@ -458,6 +463,7 @@ fn not_an_api_error(status: u16, body: &[u8], format: Format, token: Option<&str
             format!("HTTP status {status} with a body that is not an API error: {snippet:?}")
         },
         offset: None,
+        error_status: Some(status),
     }
 }
 
@@ -488,6 +494,7 @@ fn too_deep(e: scan::TooDeep) -> ParseError {
         kind: ParseErrorKind::TooDeep,
         message: format!("values nest deeper than {} levels", xml::MAX_DEPTH),
         offset: Some(e.offset as u64),
+        error_status: None,
     }
 }
 
@@ -506,6 +513,7 @@ pub(crate) fn json_error(e: &serde_json::Error, body: &[u8]) -> ParseError {
         kind,
         message: e.to_string(),
         offset: None,
+        error_status: None,
     }
 }
 

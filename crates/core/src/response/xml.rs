@@ -34,6 +34,7 @@ pub(crate) fn to_value(body: &[u8]) -> Result<(String, Value), ParseError> {
         kind,
         message,
         offset: Some(offset),
+        error_status: None,
     };
     loop {
         let offset = reader.buffer_position();
