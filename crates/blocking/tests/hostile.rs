@@ -240,3 +240,19 @@ fn may_have_run_agrees_with_the_retry_policy_for_pages_too() {
         assert_eq!(e.request_may_have_run(), ran, "{status}: {e}");
     }
 }
+
+/// A 2xx answer that is an `Error` without a code was read, so the request reached something
+/// that answered as the service: it may have run, and a backup is not sent again.
+#[test]
+fn an_error_root_without_a_code_with_status_200_may_have_run() {
+    let body = "<Error><Message>m</Message><RequestId>R</RequestId></Error>";
+    let server = Hostile::start(vec![Reply::new(200, body)]);
+    let e = client(&server)
+        .format(rkvstore_blocking::core::Format::Xml)
+        .build()
+        .unwrap()
+        .create_backup(&CreateBackup::new("r-demo"))
+        .unwrap_err();
+    assert_eq!(server.hits(), 1, "{e}");
+    assert!(e.request_may_have_run(), "{e}");
+}

@@ -463,7 +463,9 @@ fn not_an_api_error(status: u16, body: &[u8], format: Format, token: Option<&str
             format!("HTTP status {status} with a body that is not an API error: {snippet:?}")
         },
         offset: None,
-        error_status: Some(status),
+        // Only an error status is one the retry policy judged; a 2xx answer with an `Error`
+        // root is an unreadable success, which may have run.
+        error_status: (!(200..300).contains(&status)).then_some(status),
     }
 }
 
@@ -545,5 +547,19 @@ mod tests {
         let Error::Parse(p) = e else { panic!("{e:?}") };
         assert_eq!(p.kind, ParseErrorKind::NotAnApiError);
         assert!(p.message.contains("HTTP status 502"), "{}", p.message);
+    }
+
+    #[test]
+    fn only_an_error_status_is_kept_for_the_retry_rule() {
+        let e = parse_error_body(502, b"<html><body>Bad Gateway</body></html>", Format::Json);
+        let Error::Parse(p) = e else { panic!("{e:?}") };
+        assert_eq!(p.error_status, Some(502));
+        // An `Error` root without a code, with 200: an unreadable success, not an error page.
+        let body = b"<Error><Message>m</Message><RequestId>R</RequestId></Error>";
+        let e = parse_response::<crate::DescribeBackupTasksResponse>(200, body, Format::Xml)
+            .unwrap_err();
+        let Error::Parse(p) = e else { panic!("{e:?}") };
+        assert_eq!(p.kind, ParseErrorKind::NotAnApiError);
+        assert_eq!(p.error_status, None);
     }
 }
