@@ -205,39 +205,31 @@ fn the_token_quoted_back_never_reaches_errors_or_logs() {
 }
 
 /// What the error says about whether a backup may have started agrees with what the retry
-/// policy did: an answer the policy treats as "may have run" (a transient code, whatever the
-/// status) is never repeated and is reported as such; throttling, which the policy resends
-/// because it means refused, is reported as not run, whatever the status.
+/// policy did: an answer the policy treats as "may have run" (a transient code whatever the
+/// status, a 5xx) is never repeated and is reported as such; throttling, which the policy
+/// resends because it means refused, is reported as not run, whatever the status. An error
+/// status whose body is not an API error (a proxy's or a load balancer's page) is judged by the
+/// status alone, as the policy judged it.
 #[test]
 fn may_have_run_agrees_with_the_retry_policy() {
-    let cases: [(u16, &str, bool, usize); 5] = [
-        // status, code, may have run, requests sent
-        (400, "ServiceUnavailable", true, 1),
-        (400, "InternalError", true, 1),
-        (503, "ServiceUnavailable.Throttling", false, 3),
-        (500, "SomethingElse", true, 1),
-        (400, "InvalidInstanceId.NotFound", false, 1),
+    let api = |code: &str| format!(r#"{{"RequestId":"R","Code":"{code}","Message":"m"}}"#);
+    let page = String::from("<html><body>Service Temporarily Unavailable</body></html>");
+    let cases = [
+        // status, body, may have run, requests sent
+        (400, api("ServiceUnavailable"), true, 1),
+        (400, api("InternalError"), true, 1),
+        (503, api("ServiceUnavailable.Throttling"), false, 3),
+        (500, api("SomethingElse"), true, 1),
+        (400, api("InvalidInstanceId.NotFound"), false, 1),
+        (429, page.clone(), false, 3),
+        (403, page.clone(), false, 1),
+        (502, page, true, 1),
     ];
-    for (status, code, ran, hits) in cases {
-        let body = format!(r#"{{"RequestId":"R","Code":"{code}","Message":"m"}}"#);
+    for (status, body, ran, hits) in cases {
         let server = Hostile::start(vec![Reply::new(status, body.as_str())]);
         let e = create(&server).unwrap_err();
-        assert_eq!(server.hits(), hits, "{status} {code}: {e}");
-        assert_eq!(e.request_may_have_run(), ran, "{status} {code}: {e}");
-    }
-}
-
-/// The same for error statuses whose body is not an API error (a proxy's or a load balancer's
-/// page): judged by the status alone, as the retry policy judged them.
-#[test]
-fn may_have_run_agrees_with_the_retry_policy_for_pages_too() {
-    let page = "<html><body>Service Temporarily Unavailable</body></html>";
-    // status, may have run, requests sent
-    for (status, ran, hits) in [(429, false, 3), (403, false, 1), (502, true, 1)] {
-        let server = Hostile::start(vec![Reply::new(status, page)]);
-        let e = create(&server).unwrap_err();
-        assert_eq!(server.hits(), hits, "{status}: {e}");
-        assert_eq!(e.request_may_have_run(), ran, "{status}: {e}");
+        assert_eq!(server.hits(), hits, "{status} {body}: {e}");
+        assert_eq!(e.request_may_have_run(), ran, "{status} {body}: {e}");
     }
 }
 
