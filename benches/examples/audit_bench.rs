@@ -15,17 +15,11 @@
 
 use std::time::{Duration, Instant};
 
-use rkvstore_benches::emulator::EmulatorProcess;
+use rkvstore_benches::emulator::{memory_kib, EmulatorProcess};
 use rkvstore_benches::flag;
 use rkvstore_blocking::audit::AuditOptions;
 use rkvstore_blocking::core::{Credentials, DescribeBackupPolicy};
 use rkvstore_blocking::Client;
-
-fn vm_hwm_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 fn main() {
     let concurrency: u32 = flag("--concurrency", "8").parse().expect("--concurrency N");
@@ -74,7 +68,7 @@ fn main() {
             "req_per_s": requests as f64 / wall.as_secs_f64(),
             "median_rtt_ms": median.as_secs_f64() * 1e3,
             "ideal_s": ideal,
-            "vm_hwm_mib": vm_hwm_kib().map(|k| k as f64 / 1024.0),
+            "vm_hwm_mib": memory_kib("/proc/self/status", "VmHWM").map(|k| k as f64 / 1024.0),
             "peak_in_flight": report.stats.peak_in_flight,
             "throttled": report.stats.throttled,
         })

@@ -114,19 +114,23 @@ impl EmulatorProcess {
 
     /// Its resident memory (`VmRSS`) in KiB, or 0 if it cannot be read.
     pub fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
-                line.split_whitespace().nth(1)?.parse().ok()
-            })
-            .unwrap_or(0)
+        memory_kib(&format!("/proc/{}/status", self.child.id()), "VmRSS").unwrap_or(0)
     }
 
     /// The CPU time its threads have used so far, user and system, in seconds.
     pub fn cpu_seconds(&self) -> f64 {
         cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
+}
+
+/// A memory figure of `/proc/PID/status` (`status`), such as `VmRSS` or `VmHWM`, in KiB.
+pub fn memory_kib(status: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(status).ok()?;
+    let line = text.lines().find(|l| {
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The CPU time, user and system, that all threads of the process whose `/proc/PID/stat` is

@@ -4,7 +4,6 @@
 //! process (the emulator in a child of it), so that the peak memory is the audit's.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -20,17 +19,10 @@ pub fn run() -> Result<(), String> {
     let mut lines = String::new();
     for latency in ["0", "5"] {
         for concurrency in ["1", "8", "32"] {
-            let out = Command::new(&exe)
-                .args(["--concurrency", concurrency, "--latency-ms", latency])
-                .output()
-                .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "the audit benchmark failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            lines.push_str(&String::from_utf8_lossy(&out.stdout));
+            lines.push_str(&crate::bench_output(
+                &exe,
+                &["--concurrency", concurrency, "--latency-ms", latency],
+            )?);
         }
     }
     std::fs::write(results_file(), lines).map_err(|e| format!("cannot save the results: {e}"))

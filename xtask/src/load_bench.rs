@@ -11,7 +11,6 @@
 //! on both, and the targets compare medians; every window is printed, with the spread.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -29,17 +28,11 @@ const ROUNDS: usize = 7;
 pub fn run() -> Result<(), String> {
     let exe = crate::bench_example("load_bench")?;
     let rounds = ROUNDS.to_string();
-    let out = Command::new(&exe)
-        .args(["--clients", "8,64", "--rounds", &rounds, "--seconds", "3"])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "the load benchmark failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    std::fs::write(results_file(), &out.stdout).map_err(|e| format!("cannot save the results: {e}"))
+    let out = crate::bench_output(
+        &exe,
+        &["--clients", "8,64", "--rounds", &rounds, "--seconds", "3"],
+    )?;
+    std::fs::write(results_file(), out).map_err(|e| format!("cannot save the results: {e}"))
 }
 
 /// Prints the table of the last run and the targets, if there was a run.

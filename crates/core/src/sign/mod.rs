@@ -93,13 +93,15 @@ pub fn nonce_from_bytes(random: [u8; 16]) -> String {
     lower_hex(&random)
 }
 
+/// The digits of lower-case hex, which ACS3 writes its hashes and signature in.
+pub(crate) const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
 /// Lower-case hex digits of `bytes`.
 pub(crate) fn lower_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0F)]));
+        s.push(char::from(HEX_LOWER[usize::from(b >> 4)]));
+        s.push(char::from(HEX_LOWER[usize::from(b & 0x0F)]));
     }
     s
 }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::bytes::Out;
 use super::signed::{HeaderList, HeaderValue};
-use super::{SignedRequest, SigningParams};
+use super::{SignedRequest, SigningParams, HEX_LOWER};
 use crate::percent::{encode_pairs_into, is_unreserved};
 use crate::request::{Placement, RpcRequest};
 #[cfg(any(test, feature = "verify"))]
@@ -34,7 +34,6 @@ pub const EMPTY_BODY_SHA256: &str =
 /// Parameter counts up to this sort their indices on the stack; more use a `Vec`.
 const STACK_PARAMS: usize = 64;
 
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// The signed header names, joined, for each combination of a security token and a body. The
